@@ -1,0 +1,87 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let package = Package(
+    name: "failoverctl",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "failoverctl", targets: ["failoverctl"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+    ],
+    targets: [
+        // Domain and pure decision logic: Foundation only.
+        .target(name: "FailoverCore"),
+        // Reading and validating YAML config into FailoverCore's model.
+        .target(
+            name: "FailoverConfig",
+            dependencies: ["FailoverCore", .product(name: "Yams", package: "Yams")]
+        ),
+        // libcurl: the only module that includes curl.h, plus a C shim for variadic calls.
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .target(name: "CurlShim", dependencies: ["CCurl"]),
+        // One outbound HTTP engine (curl multi on one thread) for probes, APIs and the CLI.
+        .target(name: "CurlHTTP", dependencies: ["CCurl", "CurlShim"]),
+        .target(name: "Probes", dependencies: ["FailoverCore", "CurlHTTP"]),
+        .target(name: "Coordination", dependencies: ["FailoverCore"]),
+        .target(
+            name: "EventLog",
+            dependencies: ["FailoverCore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .target(
+            name: "Controller",
+            dependencies: [
+                "FailoverCore", "FailoverConfig", "Probes", "Coordination", "EventLog", "CurlHTTP",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+        .executableTarget(
+            name: "failoverctl",
+            dependencies: [
+                "Controller", "FailoverCore", "FailoverConfig", "EventLog", "CurlHTTP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Test kit: manual clock, recording fakes, scenario runner, server harness.
+        .target(
+            name: "FailoverTesting",
+            dependencies: ["FailoverCore", "Coordination", .product(name: "Yams", package: "Yams")]
+        ),
+        .testTarget(
+            name: "FailoverCoreTests",
+            dependencies: ["FailoverCore", "FailoverConfig", "FailoverTesting", "Coordination"],
+            resources: [.copy("Scenarios"), .copy("BadConfigs")]
+        ),
+        // Probes against real nginx / TCP listeners / ICMP on loopback.
+        .testTarget(
+            name: "ProbesTests",
+            dependencies: ["FailoverCore", "Probes", "CurlHTTP", "FailoverTesting"]
+        ),
+        .testTarget(
+            name: "EventLogTests",
+            dependencies: ["FailoverCore", "EventLog", "FailoverTesting", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        // The controller and the CLI binary end to end against real servers.
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "FailoverCore", "FailoverConfig", "Probes", "CurlHTTP", "EventLog", "Controller",
+                "FailoverTesting",
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

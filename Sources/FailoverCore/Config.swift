@@ -1,0 +1,205 @@
+import Foundation
+
+/// The whole configuration of one controller: `failoverctl.yaml` plus its site files.
+public struct ControllerConfig: Sendable, Equatable {
+    /// This controller's id (`controller.id`; default `$FAILOVERCTL_ID`, else the host name).
+    public var id: String
+    /// Where the status API listens.
+    public var listen: ListenAddress
+    /// Directory for the SQLite event log and other state.
+    public var stateDir: String
+    /// How controllers agree (the embedded `local` default: a quorum of one).
+    public var coordination: CoordinationConfig
+    /// The monitored sites, in file-name order.
+    public var sites: [SiteConfig]
+    /// The file this was loaded from, for messages.
+    public var sourcePath: String
+
+    /// Creates a configuration.
+    public init(
+        id: String, listen: ListenAddress, stateDir: String, coordination: CoordinationConfig = .local,
+        sites: [SiteConfig], sourcePath: String = "<memory>"
+    ) {
+        self.id = id
+        self.listen = listen
+        self.stateDir = stateDir
+        self.coordination = coordination
+        self.sites = sites
+        self.sourcePath = sourcePath
+    }
+
+    /// The site called `name`, if configured.
+    public func site(named name: String) -> SiteConfig? { sites.first { $0.name == name } }
+}
+
+/// A `host:port` to listen on or connect to. IPv6 hosts are written `[::1]:7400`.
+public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
+    /// Host name or IP literal, without brackets.
+    public var host: String
+    /// TCP port.
+    public var port: Int
+
+    /// Creates an address.
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    /// Parses `host:port` or `[v6]:port`; nil when malformed or the port is out of range.
+    public init?(text: String) {
+        let host: Substring
+        let portText: Substring
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else {
+                return nil
+            }
+            host = text[text.index(after: text.startIndex)..<close]
+            portText = text[text.index(close, offsetBy: 2)...]
+        } else {
+            guard let colon = text.lastIndex(of: ":"), !text[..<colon].contains(":") else { return nil }
+            host = text[..<colon]
+            portText = text[text.index(after: colon)...]
+        }
+        guard !host.isEmpty, let port = Int(portText), (1...65_535).contains(port) else { return nil }
+        self.init(host: String(host), port: port)
+    }
+
+    /// `host:port`, bracketing IPv6 literals.
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
+
+/// How controllers agree on verdicts and leadership.
+public enum CoordinationConfig: Sendable, Equatable {
+    /// One controller, quorum of one, state in SQLite.
+    case local
+}
+
+/// Whether a probe round needs every check (`all`) or one check (`any`) to pass.
+public enum Requirement: String, Sendable, Equatable, CaseIterable, Codable {
+    case all
+    case any
+}
+
+/// One site: its probe schedule, debounce thresholds and checks.
+public struct SiteConfig: Sendable, Equatable {
+    /// Unique site name (e.g. `east`).
+    public var name: String
+    /// Free-form region label.
+    public var region: String?
+    /// Time between probe rounds.
+    public var interval: Duration
+    /// Default per-check timeout; must be below `interval`.
+    public var timeout: Duration
+    /// Consecutive failed rounds before the site is down.
+    public var fall: Int
+    /// Consecutive good rounds before the site is up again.
+    public var rise: Int
+    /// Which checks must pass for a round to pass.
+    public var require: Requirement
+    /// The probes of one round.
+    public var checks: [CheckConfig]
+    /// The file this site came from.
+    public var sourcePath: String
+
+    /// Creates a site with the documented defaults.
+    public init(
+        name: String, region: String? = nil, interval: Duration = .seconds(1), timeout: Duration = .milliseconds(800),
+        fall: Int = 3, rise: Int = 2, require: Requirement = .all, checks: [CheckConfig], sourcePath: String = "<memory>"
+    ) {
+        self.name = name
+        self.region = region
+        self.interval = interval
+        self.timeout = timeout
+        self.fall = fall
+        self.rise = rise
+        self.require = require
+        self.checks = checks
+        self.sourcePath = sourcePath
+    }
+
+    /// The debounce thresholds of this site.
+    public var thresholds: Thresholds { Thresholds(fall: fall, rise: rise) }
+}
+
+/// One probe of a site.
+public struct CheckConfig: Sendable, Equatable {
+    /// Unique (within the site) check name.
+    public var name: String
+    /// What to probe.
+    public var kind: CheckKind
+    /// Per-check timeout override; the site's `timeout` otherwise.
+    public var timeout: Duration?
+
+    /// Creates a check.
+    public init(name: String, kind: CheckKind, timeout: Duration? = nil) {
+        self.name = name
+        self.kind = kind
+        self.timeout = timeout
+    }
+}
+
+/// What a check probes.
+public enum CheckKind: Sendable, Equatable {
+    /// ICMP echo to a host name or IP literal (v4 or v6).
+    case ping(host: String)
+    /// TCP connect to `host:port`.
+    case tcp(ListenAddress)
+    /// An HTTP or HTTPS request with expectations on the answer.
+    case http(HTTPCheck)
+
+    /// The probe kind's name as written in the config.
+    public var label: String {
+        switch self {
+        case .ping: "ping"
+        case .tcp: "tcp"
+        case .http(let h): h.url.hasPrefix("https:") ? "https" : "http"
+        }
+    }
+
+    /// The target as it may be shown in logs, events and status (secrets removed).
+    public var redactedTarget: String {
+        switch self {
+        case .ping(let host): host
+        case .tcp(let address): address.description
+        case .http(let h): Redaction.url(h.url)
+        }
+    }
+}
+
+/// An HTTP(S) check.
+public struct HTTPCheck: Sendable, Equatable {
+    /// Full URL including scheme.
+    public var url: String
+    /// Accepted status codes; nil means any 2xx.
+    public var expectStatus: [Int]?
+    /// A substring the body must contain.
+    public var expectBody: String?
+    /// CA bundle to verify the server certificate against (system store otherwise).
+    public var caFile: String?
+    /// Fail when the server certificate expires in fewer days than this.
+    public var minCertDays: Int?
+    /// Follow redirects (off by default: a redirect is an answer to judge).
+    public var followRedirects: Bool
+    /// Extra request headers; values are treated as secrets in output.
+    public var headers: [String: String]
+
+    /// Creates an HTTP check.
+    public init(
+        url: String, expectStatus: [Int]? = nil, expectBody: String? = nil, caFile: String? = nil,
+        minCertDays: Int? = nil, followRedirects: Bool = false, headers: [String: String] = [:]
+    ) {
+        self.url = url
+        self.expectStatus = expectStatus
+        self.expectBody = expectBody
+        self.caFile = caFile
+        self.minCertDays = minCertDays
+        self.followRedirects = followRedirects
+        self.headers = headers
+    }
+
+    /// Whether `status` is an accepted answer.
+    public func accepts(status: Int) -> Bool {
+        if let expectStatus { return expectStatus.contains(status) }
+        return (200..<300).contains(status)
+    }
+}
