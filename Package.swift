@@ -55,6 +55,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Test helper: writes events until killed (crash-safety test of the event log).
+        .executableTarget(
+            name: "eventlog-crash-writer",
+            dependencies: ["EventLog", "FailoverCore"],
+            path: "Sources/EventLogCrashWriter"
+        ),
         // Test kit: manual clock, recording fakes, scenario runner, server harness.
         .target(
             name: "FailoverTesting",

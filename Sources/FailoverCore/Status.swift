@@ -1,0 +1,150 @@
+/// Nagios-style severity of a status report, which is also `failoverctl status`'s exit code.
+public enum StatusLevel: Int, Sendable, Equatable, Comparable, Codable, CaseIterable {
+    case ok = 0
+    case warning = 1
+    case critical = 2
+    case unknown = 3
+
+    /// `OK`, `WARNING`, `CRITICAL`, `UNKNOWN`.
+    public var label: String {
+        switch self {
+        case .ok: "OK"
+        case .warning: "WARNING"
+        case .critical: "CRITICAL"
+        case .unknown: "UNKNOWN"
+        }
+    }
+
+    public static func < (a: StatusLevel, b: StatusLevel) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// One site as `status` shows it.
+public struct SiteStatus: Sendable, Equatable, Codable {
+    /// Site name.
+    public var name: String
+    /// Region label.
+    public var region: String?
+    /// This controller's debounced state.
+    public var state: SiteFSM.State
+    /// When that state was entered.
+    public var since: Timestamp?
+    /// The quorum's verdict (equal to this controller's with `local` coordination).
+    public var quorum: QuorumVerdict
+    /// The last result of each check.
+    public var checks: [ProbeResult]
+    /// The groups in which this site is the primary (empty until groups exist).
+    public var primaryOf: [String]
+    /// The groups in which this site is a standby.
+    public var standbyOf: [String]
+
+    /// Creates a site status.
+    public init(
+        name: String, region: String?, state: SiteFSM.State, since: Timestamp?, quorum: QuorumVerdict,
+        checks: [ProbeResult], primaryOf: [String] = [], standbyOf: [String] = []
+    ) {
+        self.name = name
+        self.region = region
+        self.state = state
+        self.since = since
+        self.quorum = quorum
+        self.checks = checks
+        self.primaryOf = primaryOf
+        self.standbyOf = standbyOf
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, region, state, since, quorum, checks
+        case primaryOf = "primary_of", standbyOf = "standby_of"
+    }
+}
+
+/// Coordination as `status` shows it.
+public struct CoordinationStatus: Sendable, Equatable, Codable {
+    /// `local` or `etcd`.
+    public var backend: String
+    /// Whether this controller sees enough live members to decide.
+    public var quorate: Bool
+    /// The controller currently holding leadership, if known.
+    public var leader: String?
+    /// The voting members.
+    public var members: [String]
+
+    /// Creates a coordination status.
+    public init(backend: String, quorate: Bool, leader: String?, members: [String]) {
+        self.backend = backend
+        self.quorate = quorate
+        self.leader = leader
+        self.members = members
+    }
+}
+
+/// The whole of `failoverctl status --json` and `GET /status`.
+public struct StatusReport: Sendable, Equatable, Codable {
+    /// The controller that produced the state.
+    public var controller: String
+    /// When the controller started.
+    public var startedAt: Timestamp?
+    /// When this report was produced (or, from stored state, when the state was saved).
+    public var generatedAt: Timestamp
+    /// `api` (a running controller answered) or `state` (read from the SQLite state).
+    public var source: String
+    /// Coordination health.
+    public var coordination: CoordinationStatus
+    /// Every configured site.
+    public var sites: [SiteStatus]
+    /// Human-readable reasons behind `level`.
+    public var problems: [String]
+    /// The overall severity.
+    public var level: StatusLevel
+
+    /// Creates a report and derives `level` and `problems` from its content.
+    public init(
+        controller: String, startedAt: Timestamp?, generatedAt: Timestamp, source: String,
+        coordination: CoordinationStatus, sites: [SiteStatus]
+    ) {
+        self.controller = controller
+        self.startedAt = startedAt
+        self.generatedAt = generatedAt
+        self.source = source
+        self.coordination = coordination
+        self.sites = sites
+        (level, problems) = StatusReport.assess(coordination: coordination, sites: sites)
+    }
+
+    /// The severity rule: critical for no quorum or a down site that is a group's primary
+    /// or belongs to no group; warning for a suspect site, a down standby, or a site
+    /// without a verdict yet; otherwise OK.
+    public static func assess(coordination: CoordinationStatus, sites: [SiteStatus]) -> (StatusLevel, [String]) {
+        var level = StatusLevel.ok
+        var problems: [String] = []
+        func raise(_ to: StatusLevel, _ why: String) {
+            level = max(level, to)
+            problems.append(why)
+        }
+        if !coordination.quorate { raise(.critical, "no quorum: this controller cannot see a majority of members") }
+        for site in sites {
+            switch site.quorum.verdict {
+            case .down where !site.primaryOf.isEmpty:
+                raise(.critical, "site \(site.name) is down and is the primary of \(site.primaryOf.joined(separator: ", "))")
+            case .down where site.standbyOf.isEmpty:
+                raise(.critical, "site \(site.name) is down")
+            case .down: raise(.warning, "standby site \(site.name) is down")
+            case .suspect: raise(.warning, "site \(site.name) is suspect")
+            case .unknown: raise(.warning, "site \(site.name) has no verdict yet")
+            case .up: break
+            }
+        }
+        return (level, problems)
+    }
+
+    /// Marks a report read from stored state whose controller is not answering.
+    public mutating func markStale(reason: String) {
+        level = max(level, .warning)
+        problems.insert(reason, at: 0)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case controller, source, coordination, sites, problems, level
+        case startedAt = "started_at", generatedAt = "generated_at"
+    }
+}
