@@ -61,6 +61,12 @@ let package = Package(
             dependencies: ["EventLog", "FailoverCore"],
             path: "Sources/EventLogCrashWriter"
         ),
+        // Benchmark driver: N HTTP probes or N targets on a schedule, reporting CPU and RSS.
+        .executableTarget(
+            name: "probe-bench",
+            dependencies: ["Probes", "CurlHTTP", "FailoverCore"],
+            path: "Sources/ProbeBench"
+        ),
         // Test kit: manual clock, recording fakes, scenario runner, server harness.
         .target(
             name: "FailoverTesting",

@@ -45,6 +45,12 @@ int fo_set_body_sink(void *easy, void *sink) {
     return (int)curl_easy_setopt((CURL *)easy, CURLOPT_WRITEDATA, sink);
 }
 
+int fo_set_header_sink(void *easy, void *sink) {
+    CURLcode rc = curl_easy_setopt((CURL *)easy, CURLOPT_HEADERFUNCTION, fo_write);
+    if (rc != CURLE_OK) return (int)rc;
+    return (int)curl_easy_setopt((CURL *)easy, CURLOPT_HEADERDATA, sink);
+}
+
 int fo_getinfo_long(void *easy, int info, long *value) {
     return (int)curl_easy_getinfo((CURL *)easy, (CURLINFO)info, value);
 }

@@ -13,6 +13,8 @@ int fo_setopt_string(void *easy, int option, const char *value);
 int fo_setopt_pointer(void *easy, int option, void *value);
 /// Installs the write callback that appends the body to a capped buffer (see fo_body).
 int fo_set_body_sink(void *easy, void *sink);
+/// Installs a header callback that appends raw header lines to a capped buffer.
+int fo_set_header_sink(void *easy, void *sink);
 /// Returns a CURLcode.
 int fo_getinfo_long(void *easy, int info, long *value);
 /// Returns a CURLcode (microsecond `_T` timing infos).

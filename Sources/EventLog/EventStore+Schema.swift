@@ -1,0 +1,73 @@
+import GRDB
+
+extension EventStore {
+    /// The schema, as named migrations. Append only: never edit or reorder a migration that
+    /// has shipped; add a new one (`v2-...`) instead. A database that lists a migration this
+    /// binary does not know was written by a newer failoverctl and is refused.
+    static let migrator: DatabaseMigrator = {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-events") { db in
+            // `at` is UTC milliseconds; `details` is JSON text with sorted keys.
+            try db.execute(
+                sql: """
+                    CREATE TABLE event (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        at INTEGER NOT NULL,
+                        controller TEXT NOT NULL,
+                        grp TEXT,
+                        site TEXT,
+                        epoch INTEGER,
+                        kind TEXT NOT NULL,
+                        details TEXT NOT NULL
+                    );
+                    CREATE INDEX event_at ON event(at);
+                    CREATE INDEX event_site_at ON event(site, at);
+                    CREATE INDEX event_grp_at ON event(grp, at);
+                    """)
+        }
+        migrator.registerMigration("v1-site-status") { db in
+            // The last `SiteStatus` per site (JSON), for `status` when no controller answers.
+            try db.execute(
+                sql: """
+                    CREATE TABLE site_status (
+                        site TEXT PRIMARY KEY,
+                        controller TEXT,
+                        updated_at INTEGER,
+                        json TEXT
+                    );
+                    """)
+        }
+        migrator.registerMigration("v1-controller-info") { db in
+            try db.execute(sql: "CREATE TABLE controller_info (key TEXT PRIMARY KEY, value TEXT);")
+        }
+        return migrator
+    }()
+
+    /// Brings the schema up to date, refusing a database written by a newer failoverctl.
+    static func migrate(_ writer: any DatabaseWriter, path: String) throws {
+        try refuseNewerSchema(writer, path: path)
+        try migrator.migrate(writer)
+    }
+
+    /// For a read-only open: the schema must be exactly one this binary knows, complete.
+    static func checkSchema(_ reader: any DatabaseReader, path: String) throws {
+        try refuseNewerSchema(reader, path: path)
+        let missing: [String] = try reader.read { db in
+            let applied = try migrator.appliedIdentifiers(db)
+            return migrator.migrations.filter { !applied.contains($0) }
+        }
+        if !missing.isEmpty {
+            throw EventStoreError.notInitialized.at(path, "missing migrations \(missing.joined(separator: ", "))")
+        }
+    }
+
+    private static func refuseNewerSchema(_ reader: any DatabaseReader, path: String) throws {
+        let unknown: [String] = try reader.read { db in
+            let known = Set(migrator.migrations)
+            return try migrator.appliedIdentifiers(db).filter { !known.contains($0) }.sorted()
+        }
+        if !unknown.isEmpty {
+            throw EventStoreError.newerSchema.at(path, "unknown migrations \(unknown.joined(separator: ", "))")
+        }
+    }
+}

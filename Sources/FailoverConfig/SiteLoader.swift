@@ -1,0 +1,123 @@
+import FailoverCore
+import Foundation
+import Yams
+
+/// Reads one `sites/*.yaml` file.
+struct SiteLoader {
+    let reader: YAMLReader
+
+    static let siteKeys: Set<String> = ["name", "region", "interval", "timeout", "fall", "rise", "require", "checks"]
+    static let checkKeys: Set<String> = [
+        "name", "ping", "tcp", "http", "https", "timeout", "expect_status", "expect_body", "ca_file", "min_cert_days",
+        "follow_redirects", "headers",
+    ]
+
+    func load() throws -> SiteConfig {
+        try reader.rejectUnknown(Self.siteKeys)
+        let name = try reader.requiredString("name")
+        guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+            throw reader.error("name", "\"\(name)\" may hold only letters, digits, - and _")
+        }
+        var site = SiteConfig(name: name, checks: [], sourcePath: reader.file)
+        site.region = try reader.string("region")
+        site.interval = try reader.duration("interval") ?? site.interval
+        site.timeout = try reader.duration("timeout") ?? site.timeout
+        site.fall = try reader.int("fall", range: 1...100) ?? site.fall
+        site.rise = try reader.int("rise", range: 1...100) ?? site.rise
+        if let text = try reader.string("require") {
+            guard let require = Requirement(rawValue: text) else {
+                throw reader.error("require", "\"\(text)\" is not one of: all, any")
+            }
+            site.require = require
+        }
+        guard site.timeout < site.interval else {
+            throw reader.error("timeout", "\(site.timeout.text) must be shorter than interval \(site.interval.text)")
+        }
+        guard let nodes = try reader.sequence("checks"), !nodes.isEmpty else {
+            throw reader.error("checks", "a site needs at least one check")
+        }
+        for (index, node) in nodes.enumerated() {
+            let check = try loadCheck(node, path: "checks[\(index)]", site: site)
+            if site.checks.contains(where: { $0.name == check.name }) {
+                throw ConfigError(
+                    file: reader.file, line: node.mark?.line, key: "checks[\(index)].name",
+                    message: "duplicate check name \"\(check.name)\" in site \(name)")
+            }
+            site.checks.append(check)
+        }
+        return site
+    }
+
+    private func loadCheck(_ node: Node, path: String, site: SiteConfig) throws -> CheckConfig {
+        let r = try YAMLReader(node: node, file: reader.file, path: path, interpolator: reader.interpolator)
+        try r.rejectUnknown(Self.checkKeys)
+        let kinds = ["ping", "tcp", "http", "https"].filter { r.node($0) != nil }
+        guard kinds.count == 1, let kindKey = kinds.first else {
+            throw ConfigError(
+                file: reader.file, line: node.mark?.line, key: path,
+                message: kinds.isEmpty ? "a check needs one of: ping, tcp, http, https" : "a check has exactly one of ping, tcp, http, https (found \(kinds.joined(separator: ", ")))")
+        }
+        let name = try r.string("name") ?? kindKey
+        let kind = try loadKind(kindKey, r)
+        if case .http = kind {} else {
+            for key in ["expect_status", "expect_body", "ca_file", "min_cert_days", "follow_redirects", "headers"]
+            where r.node(key) != nil {
+                throw r.error(key, "only applies to http and https checks")
+            }
+        }
+        let timeout = try r.duration("timeout")
+        if let timeout, timeout >= site.interval {
+            throw r.error("timeout", "\(timeout.text) must be shorter than the site's interval \(site.interval.text)")
+        }
+        return CheckConfig(name: name, kind: kind, timeout: timeout)
+    }
+
+    private func loadKind(_ key: String, _ r: YAMLReader) throws -> CheckKind {
+        let target = try r.requiredString(key)
+        switch key {
+        case "ping":
+            guard !target.contains("/"), !target.contains(" ") else { throw r.error(key, "\"\(target)\" is not a host") }
+            return .ping(host: target)
+        case "tcp":
+            guard let address = ListenAddress(text: target) else {
+                throw r.error(key, "\"\(target)\" is not host:port with a port in 1...65535")
+            }
+            return .tcp(address)
+        default:
+            return .http(try loadHTTP(key, target, r))
+        }
+    }
+
+    private func loadHTTP(_ key: String, _ url: String, _ r: YAMLReader) throws -> HTTPCheck {
+        guard let parts = URLComponents(string: url), parts.scheme == key, let host = parts.host, !host.isEmpty else {
+            throw r.error(key, "\"\(Redaction.url(url))\" is not a valid \(key):// URL")
+        }
+        if let port = parts.port, !(1...65_535).contains(port) { throw r.error(key, "port \(port) is out of range") }
+        var check = HTTPCheck(url: url)
+        if let statuses = try expectStatus(r) { check.expectStatus = statuses }
+        check.expectBody = try r.string("expect_body")
+        if let ca = try r.string("ca_file") {
+            let path = ca.hasPrefix("/") ? ca : ((reader.file as NSString).deletingLastPathComponent as NSString).appendingPathComponent(ca)
+            guard FileManager.default.isReadableFile(atPath: path) else { throw r.error("ca_file", "file \(path) does not exist or is unreadable") }
+            check.caFile = path
+        }
+        if r.node("min_cert_days") != nil, key != "https" { throw r.error("min_cert_days", "only applies to https checks") }
+        check.minCertDays = try r.int("min_cert_days", range: 0...3650)
+        check.followRedirects = try r.bool("follow_redirects") ?? false
+        check.headers = try r.stringMap("headers") ?? [:]
+        return check
+    }
+
+    private func expectStatus(_ r: YAMLReader) throws -> [Int]? {
+        guard let node = r.node("expect_status") else { return nil }
+        let texts = try (node.sequence.map(Array.init) ?? [node]).map { try r.scalarText($0, key: "expect_status") }
+        let codes = try texts.map { text -> Int in
+            guard let code = Int(text), (100...599).contains(code) else {
+                throw r.error("expect_status", "\"\(text)\" is not an HTTP status code (100...599)")
+            }
+            return code
+        }
+        guard !codes.isEmpty else { throw r.error("expect_status", "lists no status codes") }
+        return codes
+    }
+}

@@ -1,0 +1,2 @@
+// Filled in by the probe benchmark work.
+print("probe-bench: not built yet")
