@@ -5,6 +5,7 @@ struct Interpolator: Sendable {
     /// Why an expansion failed.
     enum Failure: Error {
         case unset(String)
+        case badName(String)
         case unterminated
     }
 
@@ -32,14 +33,24 @@ struct Interpolator: Sendable {
         return out + rest
     }
 
+    /// `NAME` or `NAME:-default`; like the shell, an empty variable takes the default too.
     private func value(of inner: Substring) throws(Failure) -> String {
         if let sep = inner.range(of: ":-") {
             let name = String(inner[..<sep.lowerBound])
+            guard Self.isName(name) else { throw .badName(String(inner)) }
             let fallback = String(inner[sep.upperBound...])
             if let v = environment[name], !v.isEmpty { return v }
             return fallback
         }
+        guard Self.isName(inner) else { throw .badName(String(inner)) }
         guard let v = environment[String(inner)] else { throw .unset(String(inner)) }
         return v
+    }
+
+    /// A shell variable name: a letter or `_`, then letters, digits or `_` (ASCII).
+    static func isName(_ text: some StringProtocol) -> Bool {
+        guard let first = text.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic)
+        else { return false }
+        return text.unicodeScalars.allSatisfy { $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) }
     }
 }

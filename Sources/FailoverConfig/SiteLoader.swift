@@ -14,10 +14,7 @@ struct SiteLoader {
 
     func load() throws -> SiteConfig {
         try reader.rejectUnknown(Self.siteKeys)
-        let name = try reader.requiredString("name")
-        guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
-            throw reader.error("name", "\"\(name)\" may hold only letters, digits, - and _")
-        }
+        guard let name = try reader.name("name") else { throw reader.error("name", "is required") }
         var site = SiteConfig(name: name, checks: [], sourcePath: reader.file)
         site.region = try reader.string("region")
         site.interval = try reader.duration("interval") ?? site.interval
@@ -31,6 +28,10 @@ struct SiteLoader {
             site.require = require
         }
         guard site.timeout < site.interval else {
+            guard reader.node("timeout") != nil else {
+                throw reader.error(
+                    "interval", "\(site.interval.text) must be longer than the default timeout \(site.timeout.text) (set timeout)")
+            }
             throw reader.error("timeout", "\(site.timeout.text) must be shorter than interval \(site.interval.text)")
         }
         guard let nodes = try reader.sequence("checks"), !nodes.isEmpty else {
@@ -51,13 +52,13 @@ struct SiteLoader {
     private func loadCheck(_ node: Node, path: String, site: SiteConfig) throws -> CheckConfig {
         let r = try YAMLReader(node: node, file: reader.file, path: path, interpolator: reader.interpolator)
         try r.rejectUnknown(Self.checkKeys)
-        let kinds = ["ping", "tcp", "http", "https"].filter { r.node($0) != nil }
+        let kinds = ["ping", "tcp", "http", "https"].filter { r.has($0) }
         guard kinds.count == 1, let kindKey = kinds.first else {
             throw ConfigError(
                 file: reader.file, line: node.mark?.line, key: path,
                 message: kinds.isEmpty ? "a check needs one of: ping, tcp, http, https" : "a check has exactly one of ping, tcp, http, https (found \(kinds.joined(separator: ", ")))")
         }
-        let name = try r.string("name") ?? kindKey
+        let name = try r.name("name") ?? kindKey
         let kind = try loadKind(kindKey, r)
         if case .http = kind {} else {
             for key in ["expect_status", "expect_body", "ca_file", "min_cert_days", "follow_redirects", "headers"]
@@ -73,13 +74,15 @@ struct SiteLoader {
     }
 
     private func loadKind(_ key: String, _ r: YAMLReader) throws -> CheckKind {
-        let target = try r.requiredString(key)
+        guard let target = try r.nonEmptyString(key) else { throw r.error(key, "needs a target") }
         switch key {
         case "ping":
-            guard !target.contains("/"), !target.contains(" ") else { throw r.error(key, "\"\(target)\" is not a host") }
+            guard HostRule.isValid(target) else {
+                throw r.error(key, "\"\(target)\" is not a host name or IP address (no port, no brackets)")
+            }
             return .ping(host: target)
         case "tcp":
-            guard let address = ListenAddress(text: target) else {
+            guard let address = ListenAddress(text: target), HostRule.isValid(address.host) else {
                 throw r.error(key, "\"\(target)\" is not host:port with a port in 1...65535")
             }
             return .tcp(address)
@@ -89,14 +92,11 @@ struct SiteLoader {
     }
 
     private func loadHTTP(_ key: String, _ url: String, _ r: YAMLReader) throws -> HTTPCheck {
-        guard let parts = URLComponents(string: url), parts.scheme == key, let host = parts.host, !host.isEmpty else {
-            throw r.error(key, "\"\(Redaction.url(url))\" is not a valid \(key):// URL")
-        }
-        if let port = parts.port, !(1...65_535).contains(port) { throw r.error(key, "port \(port) is out of range") }
+        try validateURL(key, url, r)
         var check = HTTPCheck(url: url)
         if let statuses = try expectStatus(r) { check.expectStatus = statuses }
-        check.expectBody = try r.string("expect_body")
-        if let ca = try r.string("ca_file") {
+        check.expectBody = try r.nonEmptyString("expect_body")
+        if let ca = try r.nonEmptyString("ca_file") {
             let path = ca.hasPrefix("/") ? ca : ((reader.file as NSString).deletingLastPathComponent as NSString).appendingPathComponent(ca)
             guard FileManager.default.isReadableFile(atPath: path) else { throw r.error("ca_file", "file \(path) does not exist or is unreadable") }
             check.caFile = path
@@ -105,15 +105,38 @@ struct SiteLoader {
         check.minCertDays = try r.int("min_cert_days", range: 0...3650)
         check.followRedirects = try r.bool("follow_redirects") ?? false
         check.headers = try r.stringMap("headers") ?? [:]
+        for (name, value) in check.headers {
+            // Header values may be secrets: errors name the header, never the value.
+            guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_".contains($0)) }) else {
+                throw r.error("headers", "\"\(name)\" is not an HTTP header name")
+            }
+            guard !value.contains(where: \.isNewline) else { throw r.error("headers", "the value of \(name) holds a line break") }
+        }
         return check
+    }
+
+    private func validateURL(_ key: String, _ url: String, _ r: YAMLReader) throws {
+        guard let parts = URLComponents(string: url), let scheme = parts.scheme?.lowercased() else {
+            throw r.error(key, "is not a valid \(key):// URL")
+        }
+        let shown = Redaction.url(url)
+        guard scheme == key else {
+            let hint = ["http", "https"].contains(scheme) ? " (use the \(scheme) key for it)" : ""
+            throw r.error(key, "\"\(shown)\" is not an \(key):// URL\(hint)")
+        }
+        guard let host = parts.host, !host.isEmpty else { throw r.error(key, "\"\(shown)\" has no host") }
+        if let port = parts.port, !(1...65_535).contains(port) {
+            throw r.error(key, "\"\(shown)\" has port \(port), outside 1...65535")
+        }
     }
 
     private func expectStatus(_ r: YAMLReader) throws -> [Int]? {
         guard let node = r.node("expect_status") else { return nil }
-        let texts = try (node.sequence.map(Array.init) ?? [node]).map { try r.scalarText($0, key: "expect_status") }
-        let codes = try texts.map { text -> Int in
+        let elements = node.sequence.map(Array.init) ?? [node]
+        let codes = try elements.map { element -> Int in
+            let text = try r.scalarText(element, key: "expect_status")
             guard let code = Int(text), (100...599).contains(code) else {
-                throw r.error("expect_status", "\"\(text)\" is not an HTTP status code (100...599)")
+                throw r.error("expect_status", "\"\(text)\" is not an HTTP status code (100...599)", node: element)
             }
             return code
         }

@@ -37,8 +37,20 @@ struct YAMLReader {
         return ConfigError(file: file, line: line, key: keyPath(key), message: message)
     }
 
-    /// The raw node under `key`.
-    func node(_ key: String) -> Node? { pairs.first { $0.key == key }?.value }
+    /// The raw node under `key`; a key written without a value (`key:`, `~`, `null`) counts as absent.
+    func node(_ key: String) -> Node? {
+        guard let value = pairs.first(where: { $0.key == key })?.value else { return nil }
+        return Self.isNull(value) ? nil : value
+    }
+
+    /// Whether `key` is written at all (even without a value).
+    func has(_ key: String) -> Bool { pairs.contains { $0.key == key } }
+
+    /// Whether `node` is YAML's null: an empty plain scalar, `~` or `null`.
+    static func isNull(_ node: Node) -> Bool {
+        guard let scalar = node.scalar, scalar.style == .plain else { return false }
+        return ["", "~", "null", "Null", "NULL"].contains(scalar.string)
+    }
 
     /// Fails on any key not in `known`.
     func rejectUnknown(_ known: Set<String>) throws {
@@ -56,8 +68,23 @@ struct YAMLReader {
     }
 
     func requiredString(_ key: String) throws -> String {
-        guard let value = try string(key) else { throw error(key, "is required") }
+        guard let value = try nonEmptyString(key) else { throw error(key, "is required") }
+        return value
+    }
+
+    /// A scalar that, when present, must not be the empty string.
+    func nonEmptyString(_ key: String) throws -> String? {
+        guard let value = try string(key) else { return nil }
         guard !value.isEmpty else { throw error(key, "must not be empty") }
+        return value
+    }
+
+    /// A name used in ids, metrics and file names: letters, digits, `-`, `_` (and `.` when `dots`).
+    func name(_ key: String, dots: Bool = false) throws -> String? {
+        guard let value = try nonEmptyString(key) else { return nil }
+        guard NameRule.isValid(value, dots: dots) else {
+            throw error(key, "\"\(value)\" \(NameRule.explanation(dots: dots))")
+        }
         return value
     }
 
@@ -67,8 +94,10 @@ struct YAMLReader {
             return try interpolator.expand(scalar.string)
         } catch .unset(let name) {
             throw error(key, "environment variable \(name) is not set (use ${\(name):-default} for a default)", node: node)
+        } catch .badName(let name) {
+            throw error(key, "\"${\(name)}\" is not a variable reference (use ${NAME} or ${NAME:-default}; $$ for a literal $)", node: node)
         } catch {
-            throw self.error(key, "unterminated ${ in value", node: node)
+            throw self.error(key, "unterminated ${ in value (use $$ for a literal $)", node: node)
         }
     }
 
@@ -98,7 +127,7 @@ struct YAMLReader {
         return value
     }
 
-    /// A sequence under `key` (a single scalar is accepted as a one-element list when `scalarOK`).
+    /// A sequence under `key`.
     func sequence(_ key: String) throws -> [Node]? {
         guard let node = node(key) else { return nil }
         if let seq = node.sequence { return Array(seq) }

@@ -23,6 +23,8 @@ extension Duration {
             case "h": millis = value * 3_600_000
             default: return nil
             }
+            // Bounded (about 31 years) so a typo like `99999999999h` cannot trap in Int64(_:).
+            guard millis < 1e12 else { return nil }
             total += .milliseconds(Int64(millis.rounded()))
         }
         self = total
@@ -37,15 +39,24 @@ extension Duration {
     /// Seconds as a floating-point value.
     public var seconds: Double { Double(milliseconds) / 1_000 }
 
-    /// A short human form: `800ms`, `3s`, `1m30s`, `2h`.
+    /// A short human form that `init(text:)` reads back: `800ms`, `3s`, `1.5s`, `1m30s`, `2h`.
     public var text: String {
         let ms = milliseconds
-        if ms % 1_000 != 0 || ms == 0 { return ms < 1_000 ? "\(ms)ms" : String(format: "%.3gs", Double(ms) / 1_000) }
+        if ms < 1_000 { return "\(ms)ms" }
         var s = ms / 1_000
         var out = ""
         if s >= 3_600 { out += "\(s / 3_600)h"; s %= 3_600 }
         if s >= 60 { out += "\(s / 60)m"; s %= 60 }
-        if s > 0 { out += "\(s)s" }
+        // Fractions are written as decimals of the seconds (`1.5s`, `1m0.25s`), never in
+        // exponent form, so the text parses back to the same duration.
+        let fraction = ms % 1_000
+        if fraction != 0 {
+            var digits = String(fraction + 1_000).dropFirst()
+            while digits.hasSuffix("0") { digits = digits.dropLast() }
+            out += "\(s).\(digits)s"
+        } else if s > 0 {
+            out += "\(s)s"
+        }
         return out
     }
 }
