@@ -92,3 +92,16 @@ int fo_certinfo_field(void *easy, int index, const char *name, char *out, size_t
 int fo_multi_setopt_long(void *multi, int option, long value) {
     return (int)curl_multi_setopt((CURLM *)multi, (CURLMoption)option, value);
 }
+
+int fo_multi_next_done(void *multi, void **easy, int *result) {
+    int queued = 0;
+    CURLMsg *msg;
+    while ((msg = curl_multi_info_read((CURLM *)multi, &queued)) != NULL) {
+        if (msg->msg == CURLMSG_DONE) {
+            *easy = msg->easy_handle;
+            *result = (int)msg->data.result;
+            return 1;
+        }
+    }
+    return 0;
+}

@@ -29,6 +29,10 @@ int fo_certinfo_field(void *easy, int index, const char *name, char *out, size_t
 /// Returns a CURLMcode.
 int fo_multi_setopt_long(void *multi, int option, long value);
 
+/// Takes the next finished transfer from the multi handle: sets `easy` and its CURLcode
+/// `result` and returns 1, or returns 0 when none is waiting.
+int fo_multi_next_done(void *multi, void **easy, int *result);
+
 /// A capped in-memory body buffer the write callback appends to.
 typedef struct fo_body {
     char *data;
