@@ -50,7 +50,7 @@ let package = Package(
         .executableTarget(
             name: "failoverctl",
             dependencies: [
-                "Controller", "FailoverCore", "FailoverConfig", "EventLog", "CurlHTTP",
+                "Controller", "FailoverCore", "FailoverConfig", "EventLog", "CurlHTTP", "Probes",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -85,6 +85,11 @@ let package = Package(
         .testTarget(
             name: "EventLogTests",
             dependencies: ["FailoverCore", "EventLog", "FailoverTesting", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        // The controller's loops on a manual clock with scripted probes and an in-memory log.
+        .testTarget(
+            name: "ControllerTests",
+            dependencies: ["Controller", "FailoverCore", "EventLog", "Coordination", "FailoverTesting"]
         ),
         // The controller and the CLI binary end to end against real servers.
         .testTarget(

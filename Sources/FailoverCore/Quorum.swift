@@ -49,6 +49,15 @@ public struct QuorumVerdict: Sendable, Equatable, Codable {
     /// Whether enough members are alive to decide at all.
     public var quorate: Bool
 
+    /// Creates a verdict.
+    public init(site: String, verdict: Verdict, votes: [String: Verdict], needed: Int, quorate: Bool) {
+        self.site = site
+        self.verdict = verdict
+        self.votes = votes
+        self.needed = needed
+        self.quorate = quorate
+    }
+
     /// Counts `votes` (already limited to live ones) for `site` under `policy`.
     public static func tally(site: String, votes: [Vote], policy: QuorumPolicy) -> QuorumVerdict {
         var live: [String: Verdict] = [:]

@@ -1,0 +1,101 @@
+import Coordination
+import EventLog
+import FailoverCore
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// The controller service behind `failoverctl run`: probes every site on its schedule,
+/// debounces the results, records verdict changes in the event log and serves the API.
+///
+/// Runs as one `ServiceGroup` (the site monitors and the HTTP API) until SIGTERM or
+/// SIGINT, then shuts down gracefully: in-flight probes are cancelled, statuses are saved
+/// and a `controller_stopped` event is written.
+public struct ControllerRuntime: Sendable {
+    /// The validated configuration.
+    public let config: ControllerConfig
+    let logger: Logger
+    let prober: any Prober
+    let coordinator: any Coordinator
+    let wallClock: any WallClock
+    /// How often changed site statuses are saved for `status` without a controller.
+    public var statusFlushInterval: Duration = .seconds(2)
+
+    /// Creates the service; by default with the `local` coordinator and the system clock.
+    public init(
+        config: ControllerConfig, logger: Logger, prober: any Prober, coordinator: (any Coordinator)? = nil,
+        wallClock: any WallClock = SystemWallClock()
+    ) {
+        self.config = config
+        self.logger = logger
+        self.prober = prober
+        self.coordinator = coordinator ?? LocalCoordinator(id: config.id)
+        self.wallClock = wallClock
+    }
+
+    /// Runs until a shutdown signal (or `cancel`), then returns. Throws when the state
+    /// cannot be opened or the API cannot listen.
+    public func run(onReady: @escaping @Sendable () async -> Void = {}) async throws {
+        let store = try EventStore(path: EventStore.path(inStateDirectory: config.stateDir))
+        let startedAt = wallClock.now()
+        try recordStart(store, at: startedAt)
+        try await coordinator.join()
+        let board = StatusBoard(
+            config: config, startedAt: startedAt, store: store, coordinator: coordinator, wallClock: wallClock,
+            logger: logger)
+        let monitors = MonitorService(
+            sites: config.sites, prober: prober, clock: ContinuousClock(), wallClock: wallClock, board: board,
+            flushInterval: statusFlushInterval)
+        let api = APIServer.application(
+            address: config.listen, board: board, store: store, wallClock: wallClock, logger: logger,
+            onRunning: { [logger, config] in
+                logger.notice("controller \(config.id) serving its API on http://\(config.listen)")
+                await onReady()
+            })
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: monitors, successTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(service: api, successTerminationBehavior: .gracefullyShutdownGroup),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        defer { Task { await coordinator.leave() } }
+        do {
+            try await group.run()
+        } catch {
+            await recordStop(store, board: board, reason: "\(error)")
+            throw error
+        }
+        await recordStop(store, board: board, reason: "shutdown")
+    }
+
+    private func recordStart(_ store: EventStore, at: Timestamp) throws {
+        try store.recordControllerStarted(
+            ControllerInfo(id: config.id, listen: config.listen.description, startedAt: at, pid: getpid()))
+        let sites: [JSONValue] = config.sites.map { site in
+            .object([
+                "name": .string(site.name), "interval": .string(site.interval.text), "fall": .number(Double(site.fall)),
+                "rise": .number(Double(site.rise)), "require": .string(site.require.rawValue),
+                "checks": .array(site.checks.map { .string("\($0.name) \($0.kind.label) \($0.kind.redactedTarget)") }),
+            ])
+        }
+        try store.recordEvents([
+            Event(
+                at: at, controller: config.id, kind: .controllerStarted,
+                details: .object(["pid": .number(Double(getpid())), "listen": .string(config.listen.description)])),
+            Event(
+                at: at, controller: config.id, kind: .configLoaded,
+                details: .object(["path": .string(config.sourcePath), "sites": .array(sites)])),
+        ])
+        logger.notice("controller \(config.id) started: \(config.sites.count) sites, state in \(store.path)")
+    }
+
+    private func recordStop(_ store: EventStore, board: StatusBoard, reason: String) async {
+        await board.flush()
+        let at = wallClock.now()
+        await board.append(
+            Event(at: at, controller: config.id, kind: .controllerStopped, details: .object(["reason": .string(reason)])))
+        try? store.recordControllerStopped(at: at)
+        logger.notice("controller \(config.id) stopped (\(reason))")
+    }
+}

@@ -1,0 +1,97 @@
+import CurlHTTP
+import EventLog
+import FailoverCore
+import Foundation
+
+/// Where `status` and `events` get their answers: the running controller's API, else the
+/// state it left in SQLite.
+public struct StateReader: Sendable {
+    /// The configuration (for `state_dir`, `listen` and the list of sites).
+    public let config: ControllerConfig
+    /// The API base URL (default: `http://` + the config's `listen`).
+    public let endpoint: String
+    /// How long to wait for the API before falling back to the stored state.
+    public var timeout: Duration = .seconds(2)
+    let engine: CurlEngine
+
+    /// Creates a reader.
+    public init(config: ControllerConfig, endpoint: String? = nil, engine: CurlEngine = .shared) {
+        self.config = config
+        self.endpoint = endpoint ?? "http://\(config.listen)"
+        self.engine = engine
+    }
+
+    /// Why the API gave no answer, for the stale-state note.
+    public struct Unanswered: Error, CustomStringConvertible {
+        /// What went wrong.
+        public let description: String
+    }
+
+    /// The live status from the API.
+    public func liveStatus() async throws(Unanswered) -> StatusReport {
+        try await get("/status", as: StatusReport.self)
+    }
+
+    /// The live events from the API.
+    public func liveEvents(_ query: EventQuery) async throws(Unanswered) -> [Event] {
+        var items = ["limit=\(query.limit)"]
+        if let site = query.site { items.append("site=\(percentEncoded(site))") }
+        if let since = query.since { items.append("since=\(max(Timestamp(Date()).since(since).milliseconds, 0))ms") }
+        return try await get("/events?" + items.joined(separator: "&"), as: [Event].self)
+    }
+
+    private func get<T: Decodable>(_ path: String, as: T.Type) async throws(Unanswered) -> T {
+        let request = HTTPRequest(url: endpoint + path, timeout: timeout, connectTimeout: .seconds(1), bodyLimit: 64 << 20)
+        let response = await engine.perform(request)
+        if let error = response.error { throw Unanswered(description: "no answer from \(endpoint): \(error.message)") }
+        guard response.status == 200 else {
+            throw Unanswered(description: "\(endpoint)\(path) answered HTTP \(response.status): \(response.text.prefix(200))")
+        }
+        do {
+            return try JSONDecoder().decode(T.self, from: response.body)
+        } catch {
+            throw Unanswered(description: "\(endpoint)\(path) sent JSON this version cannot read: \(error)")
+        }
+    }
+
+    /// The state saved by the last controller, marked stale; nil when no controller has
+    /// ever run with this `state_dir`.
+    public func storedStatus(because why: String, now: Timestamp) throws -> StatusReport? {
+        guard let store = try openStore() else { return nil }
+        let saved = try store.siteStatuses()
+        let info = try store.controllerInfo()
+        let sites = config.sites.map { site in
+            saved[site.name]?.status
+                ?? SiteStatus(
+                    name: site.name, region: site.region, state: .unknown, since: nil,
+                    quorum: QuorumVerdict(site: site.name, verdict: .unknown, votes: [:], needed: 1, quorate: false),
+                    checks: [])
+        }
+        let savedAt = saved.values.map(\.updatedAt).max() ?? info?.startedAt ?? now
+        let coordination = CoordinationStatus(backend: "local", quorate: true, leader: nil, members: [config.id])
+        var report = StatusReport(
+            controller: info?.id ?? config.id, startedAt: info?.startedAt, generatedAt: savedAt, source: "state",
+            coordination: coordination, sites: sites)
+        let age = now.since(savedAt).text
+        report.markStale(reason: "no controller answered (\(why)); showing the state saved \(age) ago")
+        return report
+    }
+
+    /// Events from the stored log; nil when there is no log yet.
+    public func storedEvents(_ query: EventQuery) throws -> [Event]? {
+        try openStore()?.events(query)
+    }
+
+    private func openStore() throws -> EventStore? {
+        let path = EventStore.path(inStateDirectory: config.stateDir)
+        do {
+            return try EventStore(path: path, readOnly: true)
+        } catch let error as EventStoreError where error == .databaseMissing {
+            return nil
+        }
+    }
+
+    private func percentEncoded(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? text
+    }
+}

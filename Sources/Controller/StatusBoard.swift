@@ -1,0 +1,169 @@
+import Coordination
+import EventLog
+import FailoverCore
+import Logging
+
+/// The controller's live view of every site, and the one place that turns FSM effects
+/// into events, log lines and published votes.
+///
+/// Site monitors report each finished round here; `status` snapshots are built from it.
+/// Statuses are written to the state database in batches (`flush()`); transitions are
+/// written at once, because an event must be durable before the controller acts on it.
+actor StatusBoard {
+    struct SiteEntry {
+        var config: SiteConfig
+        var state: SiteFSM.State = .unknown
+        var since: Timestamp?
+        var checks: [ProbeResult] = []
+        var quorum: QuorumVerdict
+        var dirty = false
+    }
+
+    let controllerID: String
+    let startedAt: Timestamp
+    let store: EventStore
+    let coordinator: any Coordinator
+    let wallClock: any WallClock
+    let logger: Logger
+    private var sites: [String: SiteEntry] = [:]
+    private let order: [String]
+    private var coordination: CoordinationStatus
+    private(set) var schedule = ScheduleStats()
+
+    init(
+        config: ControllerConfig, startedAt: Timestamp, store: EventStore, coordinator: any Coordinator,
+        wallClock: any WallClock, logger: Logger
+    ) {
+        controllerID = config.id
+        self.startedAt = startedAt
+        self.store = store
+        self.coordinator = coordinator
+        self.wallClock = wallClock
+        self.logger = logger
+        order = config.sites.map(\.name)
+        for site in config.sites {
+            let quorum = QuorumVerdict(site: site.name, verdict: .unknown, votes: [:], needed: 1, quorate: false)
+            sites[site.name] = SiteEntry(config: site, quorum: quorum)
+        }
+        coordination = CoordinationStatus(backend: "local", quorate: true, leader: config.id, members: [config.id])
+    }
+
+    /// Takes in one finished round of `site`: its results, the FSM after it and the FSM's effects.
+    func roundFinished(site: String, round: ProbeRound, fsm: SiteFSM, effects: [SiteFSM.Effect], lateness: Duration) async {
+        schedule.record(lateness: lateness)
+        guard var entry = sites[site] else { return }
+        entry.checks = round.results
+        entry.state = fsm.state
+        entry.since = fsm.since
+        entry.dirty = true
+        sites[site] = entry
+        var changed = false
+        for case .transition(let transition) in effects {
+            record(transition, of: entry.config, round: round)
+            changed = changed || transition.changesVerdict
+        }
+        if changed { await publishAndTally(site: site, verdict: fsm.verdict, since: fsm.since ?? round.at) }
+    }
+
+    private func record(_ transition: SiteTransition, of site: SiteConfig, round: ProbeRound) {
+        let message = VerdictMessage.transition(transition, site: site, round: round)
+        var log = logger
+        log[metadataKey: "site"] = "\(site.name)"
+        if transition.changesVerdict { log.notice("\(message)") } else { log.info("\(message)") }
+        let details = VerdictMessage.details(transition, site: site, round: round, message: message)
+        append(Event(at: transition.at, controller: controllerID, site: site.name, kind: .siteStateChanged, details: details))
+    }
+
+    /// Publishes this controller's vote and re-reads the quorum verdict of `site`.
+    private func publishAndTally(site: String, verdict: Verdict, since: Timestamp) async {
+        do {
+            try await coordinator.publish([Vote(controller: controllerID, site: site, verdict: verdict, since: since)])
+            let view = try await coordinator.view()
+            apply(view)
+        } catch {
+            logger.warning("cannot reach coordination: \(error)", metadata: ["site": "\(site)"])
+        }
+    }
+
+    /// Takes in a fresh coordination view: records quorum verdicts that changed.
+    func apply(_ view: CoordinationView) {
+        coordination = view.status
+        for name in order {
+            guard var entry = sites[name] else { continue }
+            let quorum = view.verdict(for: name)
+            defer { sites[name] = entry }
+            guard quorum.verdict != entry.quorum.verdict else {
+                entry.quorum = quorum
+                continue
+            }
+            let from = entry.quorum.verdict
+            entry.quorum = quorum
+            entry.dirty = true
+            let message = VerdictMessage.quorum(site: name, from: from, to: quorum)
+            logger.notice("\(message)", metadata: ["site": "\(name)"])
+            let details: JSONValue = .object([
+                "from": .string(from.rawValue), "to": .string(quorum.verdict.rawValue),
+                "votes": .object(quorum.votes.mapValues { .string($0.rawValue) }),
+                "needed": .number(Double(quorum.needed)), "message": .string(message),
+            ])
+            append(Event(at: wallClock.now(), controller: controllerID, site: name, kind: .quorumVerdictChanged, details: details))
+        }
+    }
+
+    /// Appends an event; a failure is logged loudly, never hidden.
+    func append(_ event: Event) {
+        do {
+            try store.recordEvent(event)
+        } catch {
+            logger.error("cannot write event \(event.kind.rawValue) to the event log: \(error)")
+        }
+    }
+
+    /// A status report of this moment.
+    func report() -> StatusReport {
+        let statuses = order.compactMap { sites[$0].map(Self.status) }
+        return StatusReport(
+            controller: controllerID, startedAt: startedAt, generatedAt: wallClock.now(), source: "api",
+            coordination: coordination, sites: statuses)
+    }
+
+    /// Writes the statuses that changed since the last flush, in one transaction.
+    func flush() {
+        let dirty = order.compactMap { name in sites[name].flatMap { $0.dirty ? $0 : nil } }
+        guard !dirty.isEmpty else { return }
+        do {
+            try store.saveSiteStatuses(dirty.map(Self.status), controller: controllerID, at: wallClock.now())
+            for entry in dirty { sites[entry.config.name]?.dirty = false }
+        } catch {
+            logger.error("cannot save site statuses: \(error)")
+        }
+    }
+
+    private static func status(_ entry: SiteEntry) -> SiteStatus {
+        SiteStatus(
+            name: entry.config.name, region: entry.config.region, state: entry.state, since: entry.since,
+            quorum: entry.quorum, checks: entry.checks)
+    }
+}
+
+/// How well probe rounds keep to their schedule.
+struct ScheduleStats: Sendable, Codable {
+    /// Rounds run.
+    var rounds = 0
+    /// Rounds that started more than 100 ms after their deadline.
+    var lateRounds = 0
+    /// The largest lateness seen, in milliseconds.
+    var maxLatenessMs: Int64 = 0
+
+    mutating func record(lateness: Duration) {
+        rounds += 1
+        let ms = max(lateness.milliseconds, 0)
+        if ms > 100 { lateRounds += 1 }
+        maxLatenessMs = max(maxLatenessMs, ms)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case rounds
+        case lateRounds = "late_rounds", maxLatenessMs = "max_lateness_ms"
+    }
+}

@@ -1,0 +1,57 @@
+import FailoverCore
+
+/// The human form of a status report.
+enum StatusTable {
+    static func render(_ report: StatusReport, now: Timestamp) -> String {
+        var lines: [String] = []
+        let source = report.source == "api" ? "live" : "stored state"
+        lines.append("\(report.level.label): controller \(report.controller), \(source) at \(report.generatedAt)")
+        for problem in report.problems { lines.append("  - \(problem)") }
+        lines.append("")
+        var rows: [[String]] = [["SITE", "STATE", "QUORUM", "SINCE", "CHECK", "KIND", "RESULT", "LATENCY"]]
+        for site in report.sites {
+            let since = site.since.map { "\($0) (\(age(now.since($0))) ago)" } ?? "-"
+            let quorum = "\(site.quorum.verdict.rawValue) \(site.quorum.votes.count)/\(site.quorum.needed)"
+            let head = [site.name, site.state.rawValue, quorum, since]
+            if site.checks.isEmpty { rows.append(head + ["-", "-", "no result yet", "-"]) }
+            for (index, check) in site.checks.enumerated() {
+                let prefix = index == 0 ? head : ["", "", "", ""]
+                rows.append(prefix + [check.check, check.kind, result(check), String(format: "%.1fms", check.timings.total)])
+            }
+        }
+        lines.append(contentsOf: table(rows))
+        return lines.joined(separator: "\n")
+    }
+
+    static func result(_ r: ProbeResult) -> String {
+        var text = r.diagnosis.label
+        if let status = r.status, status > 0 { text += " \(status)" }
+        if let days = r.certDaysLeft { text += " cert \(days)d" }
+        if let error = r.error, r.diagnosis != .ok { text += ": \(error.prefix(60))" }
+        return text
+    }
+
+    static func age(_ d: Duration) -> String {
+        let s = max(d.milliseconds / 1_000, 0)
+        if s < 120 { return "\(s)s" }
+        if s < 7_200 { return "\(s / 60)m" }
+        return "\(s / 3_600)h"
+    }
+
+    /// Left-aligned columns separated by two spaces.
+    static func table(_ rows: [[String]]) -> [String] {
+        let widths = (0..<(rows.first?.count ?? 0)).map { col in rows.map { $0[col].count }.max() ?? 0 }
+        return rows.map { row in
+            zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }
+                .joined(separator: "  ").trimmingTrailingSpaces()
+        }
+    }
+}
+
+extension String {
+    func trimmingTrailingSpaces() -> String {
+        var s = self
+        while s.hasSuffix(" ") { s.removeLast() }
+        return s
+    }
+}
