@@ -1,0 +1,134 @@
+import Coordination
+import EventLog
+import FailoverCore
+import FailoverTesting
+import Logging
+import XCTest
+
+@testable import Controller
+
+/// The monitor loop, driven round by round on a manual clock: no sleeping in tests.
+final class SiteMonitorTests: XCTestCase {
+    private func site(fall: Int = 3, rise: Int = 2) -> SiteConfig {
+        SiteConfig(
+            name: "east", interval: .seconds(1), timeout: .milliseconds(800), fall: fall, rise: rise,
+            checks: [
+                CheckConfig(name: "api", kind: .http(HTTPCheck(url: "https://127.0.0.1:8443/health"))),
+                CheckConfig(name: "db", kind: .tcp(ListenAddress(host: "127.0.0.1", port: 5432))),
+            ])
+    }
+
+    private struct Harness {
+        let clock = ManualClock()
+        let wall = ManualWallClock()
+        let prober = ScriptedProber()
+        let store: EventStore
+        let board: StatusBoard
+        let task: Task<Void, Never>
+
+        init(site: SiteConfig, script: (ScriptedProber) -> Void = { _ in }) throws {
+            script(prober)
+            store = try EventStore.inMemory()
+            let config = ControllerConfig(
+                id: "c1", listen: ListenAddress(host: "127.0.0.1", port: 7400), stateDir: "/nonexistent", sites: [site])
+            board = StatusBoard(
+                config: config, startedAt: wall.now(), store: store, coordinator: LocalCoordinator(id: "c1"),
+                wallClock: wall, logger: Logger(label: "test"))
+            let monitor = SiteMonitor(
+                site: site, prober: prober, clock: clock, wallClock: wall, board: board, startOffset: .zero)
+            task = Task { await monitor.run() }
+        }
+
+        /// Lets the next round run (the first one runs at once) and waits until it is done.
+        func round(_ first: Bool = false) async {
+            if !first {
+                wall.advance(by: .seconds(1))
+                clock.advance(by: .seconds(1))
+            }
+            await clock.waitForSleepers(1)
+        }
+
+        func transitions() throws -> [String] {
+            try store.events(EventQuery(kinds: [.siteStateChanged])).map {
+                "\($0.details["from"]!.stringValue!)->\($0.details["to"]!.stringValue!)"
+            }
+        }
+    }
+
+    func testHTTP503WhileTCPConnectsGoesDownAfterExactlyFallRoundsAndUpAfterRise() async throws {
+        let h = try Harness(site: site()) {
+            $0.script("api", [.ok, .ok, .unexpectedStatus(503), .unexpectedStatus(503), .unexpectedStatus(503), .ok])
+        }
+        await h.round(true)
+        await h.round()
+        XCTAssertEqual(try h.transitions(), ["unknown->up"])
+        await h.round()
+        await h.round()
+        XCTAssertEqual(try h.transitions(), ["unknown->up", "up->suspect"], "two failed rounds: still suspect")
+        await h.round()
+        XCTAssertEqual(try h.transitions(), ["unknown->up", "up->suspect", "suspect->down"], "third failed round: down")
+        let down = try h.store.events(EventQuery(kinds: [.siteStateChanged])).last!
+        XCTAssertEqual(down.details["fails"]?.numberValue, 3)
+        let results = down.details["results"]
+        XCTAssertEqual(results, try JSONValue(encoding: h.prober.lastResults(at: down.at, site: site())))
+        await h.round()
+        XCTAssertEqual(try h.transitions().last, "down->recovering")
+        await h.round()
+        XCTAssertEqual(try h.transitions().last, "recovering->up", "rise 2: up after two good rounds")
+
+        let quorum = try h.store.events(EventQuery(kinds: [.quorumVerdictChanged])).map { $0.details["to"]!.stringValue! }
+        XCTAssertEqual(quorum, ["up", "suspect", "down", "up"])
+        let report = await h.board.report()
+        XCTAssertEqual(report.sites.map(\.state), [.up])
+        XCTAssertEqual(report.level, .ok)
+        h.task.cancel()
+        await h.task.value
+    }
+
+    func testStatusReportShowsDownSiteAsCriticalWithLastResults() async throws {
+        let h = try Harness(site: site(fall: 1, rise: 1)) { $0.set("db", .refused) }
+        await h.round(true)
+        let report = await h.board.report()
+        XCTAssertEqual(report.sites.first?.state, .down)
+        XCTAssertEqual(report.sites.first?.checks.map(\.diagnosis), [.ok, .refused])
+        XCTAssertEqual(report.level, .critical)
+        await h.board.flush()
+        XCTAssertEqual(try h.store.siteStatuses()["east"]?.status.state, .down)
+        h.task.cancel()
+        await h.task.value
+    }
+
+    func testEachRoundProbesEveryCheckAtTheRoundTime() async throws {
+        let h = try Harness(site: site())
+        await h.round(true)
+        await h.round()
+        let calls = h.prober.calls
+        XCTAssertEqual(calls.map(\.check).sorted(), ["api", "api", "db", "db"])
+        XCTAssertEqual(Set(calls.map(\.at)).count, 2, "one timestamp per round")
+        h.task.cancel()
+        await h.task.value
+    }
+
+    func testMissedRoundsAreSkippedNotBurst() async throws {
+        let h = try Harness(site: site())
+        await h.round(true)
+        h.wall.advance(by: .seconds(5))
+        h.clock.advance(by: .milliseconds(5_500))
+        await h.clock.waitForSleepers(1)
+        XCTAssertEqual(h.prober.calls.count, 4, "one catch-up round after a stall, not five")
+        h.task.cancel()
+        await h.task.value
+    }
+}
+
+extension ScriptedProber {
+    /// The results the scripted prober gave for the round at `at` (for comparing event details).
+    func lastResults(at: Timestamp, site: SiteConfig) -> [ProbeResult] {
+        site.checks.map { check in
+            let diagnosis: Diagnosis = check.name == "api" ? .unexpectedStatus(503) : .ok
+            return ProbeResult(
+                check: check.name, kind: check.kind.label, at: at, diagnosis: diagnosis, timings: ProbeTimings(total: 1),
+                status: diagnosis == .ok ? nil : 503, error: diagnosis == .ok ? nil : "scripted \(diagnosis.label)")
+        }
+    }
+}

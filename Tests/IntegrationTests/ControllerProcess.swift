@@ -1,0 +1,185 @@
+import FailoverTesting
+import Foundation
+import XCTest
+
+/// A `failoverctl` binary under test: a temporary config directory, `run` in the
+/// background, and one-shot subcommands with their exit code and output.
+final class ControllerProcess {
+    let dir: URL
+    let port: Int
+    var configPath: String { dir.appendingPathComponent("failoverctl.yaml").path }
+    var stateDir: String { dir.appendingPathComponent("state").path }
+    var logPath: String { dir.appendingPathComponent("controller.log").path }
+    private var process: Process?
+    /// The network namespace the controller runs in (nil: the host's).
+    var netns: String?
+
+    /// Writes `failoverctl.yaml` (with `sites:` = the given files) and the site files.
+    init(sites: [String: String], id: String = "it-1") throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("fo-it-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("sites"), withIntermediateDirectories: true)
+        port = try FreePort.tcp()
+        let controller = """
+            controller:
+              id: \(id)
+              listen: 127.0.0.1:\(port)
+              state_dir: state
+            coordination:
+              backend: local
+            sites: sites/
+            """
+        try controller.write(toFile: configPath, atomically: true, encoding: .utf8)
+        for (name, text) in sites {
+            try text.write(toFile: dir.appendingPathComponent("sites/\(name).yaml").path, atomically: true, encoding: .utf8)
+        }
+    }
+
+    deinit {
+        if let process, process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        try? FileManager.default.removeItem(at: dir)
+    }
+
+    /// Starts `failoverctl run` and waits until its API answers.
+    func start(env: [String: String] = [:]) throws {
+        let binary = try BuildProducts.executable("failoverctl")
+        let prefix = netns.map { ["/usr/sbin/ip", "netns", "exec", $0] } ?? []
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: prefix.isEmpty ? binary : prefix[0])
+        p.arguments = Array(prefix.dropFirst()) + (prefix.isEmpty ? [] : [binary]) + ["run", "--config", configPath, "--log-level", "debug"]
+        p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        p.standardOutput = log
+        p.standardError = log
+        try p.run()
+        process = p
+    }
+
+    /// The controller's process id.
+    var pid: Int32 { process?.processIdentifier ?? 0 }
+
+    /// Waits until `GET /healthz` answers (the API is up), failing with the log otherwise.
+    func waitUntilServing(timeout: TimeInterval = 30) throws {
+        try waitFor("the controller API on port \(port)", timeout: timeout) {
+            (try? self.get("/healthz")) != nil
+        }
+    }
+
+    /// Polls `condition` every 50 ms until it holds, failing with the controller log after `timeout`.
+    func waitFor(_ what: String, timeout: TimeInterval = 30, _ condition: () throws -> Bool) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if try condition() { return }
+            if let process, !process.isRunning {
+                throw Failure("controller exited (\(process.terminationStatus)) while waiting for \(what)\n\(logTail())")
+            }
+            usleep(50_000)
+        }
+        throw Failure("timed out after \(timeout)s waiting for \(what)\n\(logTail())")
+    }
+
+    /// `GET path` on the API; the body, or nil when not answered with 200.
+    func get(_ path: String) throws -> Data? {
+        let curl = ["/usr/bin/curl", "-sf", "--max-time", "2", "http://127.0.0.1:\(port)\(path)"]
+        let result = try run((netns.map { ["/usr/sbin/ip", "netns", "exec", $0] } ?? []) + curl, direct: true)
+        return result.status == 0 ? Data(result.stdout.utf8) : nil
+    }
+
+    /// The API's `/status`, decoded loosely.
+    func status() throws -> [String: Any]? {
+        guard let data = try get("/status") else { return nil }
+        return try JSONSerialization.jsonObject(with: data) as? [String: Any]
+    }
+
+    /// The state of `site` in `/status`.
+    func siteState(_ site: String) throws -> String? {
+        let sites = try status()?["sites"] as? [[String: Any]]
+        return sites?.first { $0["name"] as? String == site }?["state"] as? String
+    }
+
+    /// Sends `signal` and waits for the process to exit; returns its exit status.
+    @discardableResult
+    func stop(signal: Int32 = SIGTERM) -> Int32 {
+        guard let process else { return -1 }
+        if process.isRunning { kill(process.processIdentifier, signal) }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// Runs `failoverctl ARGS --config <this config>` (or an arbitrary command with `direct`).
+    func run(_ args: [String], direct: Bool = false) throws -> (status: Int32, stdout: String, stderr: String) {
+        let p = Process()
+        if direct {
+            p.executableURL = URL(fileURLWithPath: args[0])
+            p.arguments = Array(args.dropFirst())
+        } else {
+            p.executableURL = URL(fileURLWithPath: try BuildProducts.executable("failoverctl"))
+            p.arguments = args + ["--config", configPath]
+        }
+        let out = Pipe()
+        let err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    }
+
+    func logTail(_ lines: Int = 40) -> String {
+        let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "(no log)"
+        return "--- controller log (last \(lines) lines) ---\n" + text.split(separator: "\n").suffix(lines).joined(separator: "\n")
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+        init(_ description: String) { self.description = description }
+    }
+}
+
+/// Free loopback ports, found by binding port 0.
+enum FreePort {
+    static func tcp() throws -> Int {
+        let listener = try TCPListener()
+        return listener.port
+    }
+}
+
+/// A plain TCP listener on 127.0.0.1 that accepts connections (the kernel does, via the
+/// backlog), for `tcp` checks that should pass; `close()` makes them fail with refused.
+final class TCPListener {
+    let fd: Int32
+    let port: Int
+
+    /// Listens on `port` (0: any free port).
+    init(port: Int = 0) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = UInt16(port).bigEndian
+        let bound = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, listen(fd, 128) == 0 else { throw ControllerProcess.Failure("bind/listen: errno \(errno)") }
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
+        }
+        port = Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    private var closed = false
+
+    /// Stops listening: later connects are refused.
+    func close() {
+        guard !closed else { return }
+        closed = true
+        _ = Glibc.close(fd)
+    }
+
+    deinit { close() }
+}

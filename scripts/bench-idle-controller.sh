@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Benchmark (c) of issue 2: an idle controller probing the lab's 3 sites x 3 checks
+# (ping, tcp, https) every second. Reports steady-state RSS and CPU share of one core.
+# Goal: <= 40 MB RSS and <= 1% of one core.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+WARMUP=${WARMUP:-10}
+MEASURE=${MEASURE:-60}
+SWIFT=${SWIFT:-swift}
+
+$SWIFT build -c release --product failoverctl >/dev/null
+BIN="$($SWIFT build -c release --show-bin-path)/failoverctl"
+RUN_DIR=$(mktemp -d /tmp/fo-bench-idle.XXXXXX)
+export LAB_DIR="$RUN_DIR/lab"
+export FAILOVERCTL_LAB_CA="$LAB_DIR/ca.pem"
+export FAILOVERCTL_STATE_DIR="$RUN_DIR/state"
+export FAILOVERCTL_LISTEN="127.0.0.1:$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+PID=""
+cleanup() {
+    [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null || true
+    deploy/lab/lab.sh stop >/dev/null 2>&1 || true
+    rm -rf "$RUN_DIR"
+}
+trap cleanup EXIT
+deploy/lab/lab.sh start >/dev/null
+"$BIN" run --config deploy/lab/failoverctl.yaml --log-level warning 2>"$RUN_DIR/controller.log" &
+PID=$!
+sleep "$WARMUP"
+ticks() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
+HZ=$(getconf CLK_TCK)
+start_ticks=$(ticks)
+max_rss=0
+for _ in $(seq "$MEASURE"); do
+    rss=$(awk '/VmRSS/ {print $2}' "/proc/$PID/status")
+    [ "$rss" -gt "$max_rss" ] && max_rss=$rss
+    sleep 1
+done
+end_ticks=$(ticks)
+status=$("$BIN" status --config deploy/lab/failoverctl.yaml | head -1 || true)
+python3 - "$start_ticks" "$end_ticks" "$HZ" "$MEASURE" "$max_rss" "$status" <<'PY'
+import sys
+start, end, hz, secs, rss_kb, status = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
+cpu = (end - start) / hz
+share = 100 * cpu / secs
+print(f"idle controller, 3 sites x 3 checks at 1s, {secs}s measured after warm-up")
+print(f"  status: {status}")
+print(f"  CPU: {cpu:.2f}s over {secs}s = {share:.2f}% of one core (goal <= 1%)")
+print(f"  max RSS: {rss_kb/1024:.1f} MB (goal <= 40 MB)")
+print(f"  result: {'PASS' if share <= 1.0 and rss_kb <= 40*1024 else 'FAIL'}")
+PY
