@@ -154,7 +154,8 @@ final class TCPListener {
 
     /// Listens on `port` (0: any free port).
     init(port: Int = 0) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.fd = fd
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         var addr = sockaddr_in()
@@ -169,7 +170,19 @@ final class TCPListener {
         _ = withUnsafeMutablePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
         }
-        port = Int(UInt16(bigEndian: addr.sin_port))
+        self.port = Int(UInt16(bigEndian: addr.sin_port))
+        // Accept and drop each connection, so probes never fill the backlog.
+        let thread = Thread {
+            while true {
+                let client = accept(fd, nil, nil)
+                if client < 0 {
+                    if errno == EINTR { continue }
+                    return
+                }
+                _ = Glibc.close(client)
+            }
+        }
+        thread.start()
     }
 
     private var closed = false
@@ -178,6 +191,7 @@ final class TCPListener {
     func close() {
         guard !closed else { return }
         closed = true
+        _ = shutdown(fd, Int32(SHUT_RDWR))
         _ = Glibc.close(fd)
     }
 
