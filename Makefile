@@ -1,0 +1,45 @@
+# failoverctl developer tasks. `make` alone lists them.
+SWIFT ?= swift
+SHELL := /bin/bash
+
+.DEFAULT_GOAL := help
+.PHONY: help demo test bench format clean
+
+help:
+	@echo "make demo    install missing Debian packages, build, run the three-site lab demo"
+	@echo "make test    install missing Debian packages, build and run all tests (log: .build/test.log)"
+	@echo "make bench   install benchmark tools, run every scripts/bench-*.sh"
+	@echo "make format  swift format Sources and Tests in place (.swift-format)"
+	@echo "make clean   remove .build"
+	@echo "SWIFT=$(SWIFT) (override with make SWIFT=/path/to/swift)"
+
+demo:
+	SWIFT="$(SWIFT)" scripts/install-deps.sh
+	SWIFT="$(SWIFT)" scripts/demo.sh
+
+# swift test runs XCTest, then Swift Testing, whose "Test run with N tests ..." line closes
+# the output. pipefail keeps swift test's exit status through tee.
+test:
+	SWIFT="$(SWIFT)" scripts/install-deps.sh
+	$(SWIFT) build --build-tests
+	@mkdir -p .build
+	set -o pipefail; $(SWIFT) test 2>&1 | tee .build/test.log
+
+bench:
+	SWIFT="$(SWIFT)" scripts/install-deps.sh --bench
+	@set -e; found=0; \
+	for script in scripts/bench-*.sh; do \
+		[ -f "$$script" ] || continue; found=1; \
+		echo "== $$script"; SWIFT="$(SWIFT)" bash "$$script"; \
+	done; \
+	[ $$found = 1 ] || echo "no scripts/bench-*.sh to run"
+
+format:
+	@if $(SWIFT) format --version >/dev/null 2>&1; then \
+		$(SWIFT) format format --configuration .swift-format --in-place --recursive Sources Tests; \
+	else \
+		echo "swift format is not available: it ships with Swift 6 toolchains" >&2; exit 1; \
+	fi
+
+clean:
+	rm -rf .build

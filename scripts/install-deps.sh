@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Installs the Debian packages failoverctl needs to build, test and run its demo lab.
+# Idempotent: installs (after one `apt-get update`) only what `dpkg -s` says is missing.
+#
+# Usage: scripts/install-deps.sh [--bench]
+#   --bench  also the benchmark tools (prometheus-blackbox-exporter, python3)
+set -euo pipefail
+
+PACKAGES=(libcurl4-openssl-dev libssl-dev libsqlite3-dev nginx-light openssl iproute2 curl)
+case "${1:-}" in
+    "") ;;
+    --bench) PACKAGES+=(prometheus-blackbox-exporter python3) ;;
+    *) echo "usage: $0 [--bench]" >&2; exit 2 ;;
+esac
+SWIFT=${SWIFT:-swift}
+
+installed() {
+    dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed$'
+}
+
+missing=()
+for package in "${PACKAGES[@]}"; do
+    installed "$package" || missing+=("$package")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+    SUDO=()
+    if [ "$(id -u)" != 0 ]; then
+        command -v sudo >/dev/null || {
+            echo "install-deps: missing ${missing[*]}; run as root or install sudo" >&2
+            exit 1
+        }
+        SUDO=(sudo)
+    fi
+    echo "install-deps: installing ${missing[*]}"
+    # Wait for another apt/dpkg run to release its lock instead of failing at once.
+    APT_OPTS=(-o DPkg::Lock::Timeout=600 -o Acquire::Retries=3)
+    "${SUDO[@]}" apt-get "${APT_OPTS[@]}" -q update
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
+        apt-get "${APT_OPTS[@]}" -q install -y --no-install-recommends "${missing[@]}"
+    still=()
+    for package in "${missing[@]}"; do
+        installed "$package" || still+=("$package")
+    done
+    if [ ${#still[@]} -gt 0 ]; then
+        echo "install-deps: still missing after apt-get install: ${still[*]}" >&2
+        exit 1
+    fi
+else
+    echo "install-deps: all packages present (${PACKAGES[*]})"
+fi
+
+if ! version=$("$SWIFT" --version 2>&1); then
+    cat >&2 <<MSG
+install-deps: the Swift toolchain is not usable: \`$SWIFT --version\` failed.
+  failoverctl needs Swift 6 (swift.org toolchain for Linux) with \`swift\` on PATH,
+  or SWIFT=/path/to/swift. Output was:
+$(printf '%s\n' "$version" | sed 's/^/    /')
+MSG
+    exit 1
+fi
+echo "install-deps: $(printf '%s\n' "$version" | head -n 1)"
