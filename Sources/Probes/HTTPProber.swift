@@ -12,7 +12,7 @@ struct HTTPProber: Sendable {
         let request = HTTPRequest(
             url: spec.url, headers: spec.headers.sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value) },
             timeout: timeout, caFile: spec.caFile, followRedirects: spec.followRedirects,
-            bodyLimit: spec.expectBody == nil ? 0 : 64 * 1_024, collectCertInfo: isTLS && spec.minCertDays != nil,
+            bodyLimit: spec.expectBody == nil ? 0 : 64 * 1_024, collectCertInfo: isTLS,
             receiveBufferSize: 16 * 1_024)
         let response = await engine.perform(request)
         let timings = ProbeTimings(
