@@ -85,7 +85,7 @@ public struct ControllerRuntime: Sendable {
                 details: .object(["pid": .number(Double(getpid())), "listen": .string(config.listen.description)])),
             Event(
                 at: at, controller: config.id, kind: .configLoaded,
-                details: .object(["path": .string(config.sourcePath), "sites": .array(sites)])),
+                details: .object(["path": .string(URL(fileURLWithPath: config.sourcePath).standardizedFileURL.path), "sites": .array(sites)])),
         ])
         logger.notice("controller \(config.id) started: \(config.sites.count) sites, state in \(store.path)")
     }

@@ -12,8 +12,7 @@ import Logging
 actor StatusBoard {
     struct SiteEntry {
         var config: SiteConfig
-        var state: SiteFSM.State = .unknown
-        var since: Timestamp?
+        var fsm: SiteFSM
         var checks: [ProbeResult] = []
         var quorum: QuorumVerdict
         var dirty = false
@@ -29,6 +28,7 @@ actor StatusBoard {
     private let order: [String]
     private var coordination: CoordinationStatus
     private(set) var schedule = ScheduleStats()
+    private var roundWaiters: [(Int, CheckedContinuation<Void, Never>)] = []
 
     init(
         config: ControllerConfig, startedAt: Timestamp, store: EventStore, coordinator: any Coordinator,
@@ -43,18 +43,19 @@ actor StatusBoard {
         order = config.sites.map(\.name)
         for site in config.sites {
             let quorum = QuorumVerdict(site: site.name, verdict: .unknown, votes: [:], needed: 1, quorate: false)
-            sites[site.name] = SiteEntry(config: site, quorum: quorum)
+            sites[site.name] = SiteEntry(config: site, fsm: SiteFSM(thresholds: site.thresholds), quorum: quorum)
         }
         coordination = CoordinationStatus(backend: "local", quorate: true, leader: config.id, members: [config.id])
     }
 
-    /// Takes in one finished round of `site`: its results, the FSM after it and the FSM's effects.
-    func roundFinished(site: String, round: ProbeRound, fsm: SiteFSM, effects: [SiteFSM.Effect], lateness: Duration) async {
+    /// Takes in one finished round of `site`: feeds it to the site's FSM and performs the
+    /// FSM's effects (events, log lines, a published vote).
+    func roundFinished(site: String, round: ProbeRound, lateness: Duration) async {
+        defer { roundDone() }
         schedule.record(lateness: lateness)
         guard var entry = sites[site] else { return }
+        let effects = entry.fsm.observe(round.outcome(require: entry.config.require), at: round.at)
         entry.checks = round.results
-        entry.state = fsm.state
-        entry.since = fsm.since
         entry.dirty = true
         sites[site] = entry
         var changed = false
@@ -62,7 +63,20 @@ actor StatusBoard {
             record(transition, of: entry.config, round: round)
             changed = changed || transition.changesVerdict
         }
-        if changed { await publishAndTally(site: site, verdict: fsm.verdict, since: fsm.since ?? round.at) }
+        if changed { await publishAndTally(site: site, verdict: entry.fsm.verdict, since: entry.fsm.since ?? round.at) }
+    }
+
+    /// Returns once `count` rounds (of any site) have been taken in since the start.
+    func waitForRounds(_ count: Int) async {
+        guard schedule.rounds < count else { return }
+        await withCheckedContinuation { continuation in roundWaiters.append((count, continuation)) }
+    }
+
+    private func roundDone() {
+        let rounds = schedule.rounds
+        let ready = roundWaiters.filter { $0.0 <= rounds }
+        roundWaiters.removeAll { $0.0 <= rounds }
+        for waiter in ready { waiter.1.resume() }
     }
 
     private func record(_ transition: SiteTransition, of site: SiteConfig, round: ProbeRound) {
@@ -141,7 +155,7 @@ actor StatusBoard {
 
     private static func status(_ entry: SiteEntry) -> SiteStatus {
         SiteStatus(
-            name: entry.config.name, region: entry.config.region, state: entry.state, since: entry.since,
+            name: entry.config.name, region: entry.config.region, state: entry.fsm.state, since: entry.fsm.since,
             quorum: entry.quorum, checks: entry.checks)
     }
 }

@@ -91,10 +91,16 @@ public final class EventStore: Sendable {
         config.readonly = readOnly
         config.busyMode = .timeout(busyTimeout)
         config.label = "failoverctl.eventlog"
-        if !readOnly {
-            config.prepareDatabase { db in
+        // The API and the CLI read little at a time: two readers and a small page cache
+        // per connection keep the controller's memory flat however many sites it probes.
+        config.maximumReaderCount = 2
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA cache_size = -1024")
+            if !readOnly {
                 // See the type's comment: survives kill -9; only power loss may drop the last commits.
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                // Keep the WAL from growing without bound between checkpoints.
+                try db.execute(sql: "PRAGMA journal_size_limit = 8388608")
             }
         }
         return config

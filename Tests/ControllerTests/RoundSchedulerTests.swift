@@ -7,8 +7,8 @@ import XCTest
 
 @testable import Controller
 
-/// The monitor loop, driven round by round on a manual clock: no sleeping in tests.
-final class SiteMonitorTests: XCTestCase {
+/// The round scheduler, driven round by round on a manual clock: no sleeping in tests.
+final class RoundSchedulerTests: XCTestCase {
     private func site(fall: Int = 3, rise: Int = 2) -> SiteConfig {
         SiteConfig(
             name: "east", interval: .seconds(1), timeout: .milliseconds(800), fall: fall, rise: rise,
@@ -18,13 +18,14 @@ final class SiteMonitorTests: XCTestCase {
             ])
     }
 
-    private struct Harness {
+    private final class Harness {
         let clock = ManualClock()
         let wall = ManualWallClock()
         let prober = ScriptedProber()
         let store: EventStore
         let board: StatusBoard
         let task: Task<Void, Never>
+        private var rounds = 0
 
         init(site: SiteConfig, script: (ScriptedProber) -> Void = { _ in }) throws {
             script(prober)
@@ -34,18 +35,19 @@ final class SiteMonitorTests: XCTestCase {
             board = StatusBoard(
                 config: config, startedAt: wall.now(), store: store, coordinator: LocalCoordinator(id: "c1"),
                 wallClock: wall, logger: Logger(label: "test"))
-            let monitor = SiteMonitor(
-                site: site, prober: prober, clock: clock, wallClock: wall, board: board, startOffset: .zero)
-            task = Task { await monitor.run() }
+            let scheduler = RoundScheduler(sites: [site], prober: prober, clock: clock, wallClock: wall, board: board)
+            task = Task { await scheduler.run() }
         }
 
-        /// Lets the next round run (the first one runs at once) and waits until it is done.
+        /// Lets the next round run (the first one runs at once) and waits until the board
+        /// has taken it in.
         func round(_ first: Bool = false) async {
             if !first {
                 wall.advance(by: .seconds(1))
                 clock.advance(by: .seconds(1))
             }
-            await clock.waitForSleepers(1)
+            rounds += 1
+            await board.waitForRounds(rounds)
         }
 
         func transitions() throws -> [String] {
@@ -109,13 +111,50 @@ final class SiteMonitorTests: XCTestCase {
         await h.task.value
     }
 
+    func testManySitesShareOneSchedulerSpreadOverTheInterval() async throws {
+        let clock = ManualClock()
+        let wall = ManualWallClock()
+        let prober = ScriptedProber()
+        let sites = (0..<4).map { i in
+            SiteConfig(name: "s\(i)", interval: .seconds(1), timeout: .milliseconds(500), checks: [
+                CheckConfig(name: "db", kind: .tcp(ListenAddress(host: "127.0.0.1", port: 5432)))
+            ])
+        }
+        let config = ControllerConfig(
+            id: "c1", listen: ListenAddress(host: "127.0.0.1", port: 7400), stateDir: "/nonexistent", sites: sites)
+        let board = StatusBoard(
+            config: config, startedAt: wall.now(), store: try EventStore.inMemory(),
+            coordinator: LocalCoordinator(id: "c1"), wallClock: wall, logger: Logger(label: "test"))
+        let task = Task { await RoundScheduler(sites: sites, prober: prober, clock: clock, wallClock: wall, board: board).run() }
+        await board.waitForRounds(1)
+        XCTAssertEqual(prober.calls.count, 1, "only the first site is due at offset 0")
+        clock.advance(by: .milliseconds(250))
+        await board.waitForRounds(2)
+        clock.advance(by: .milliseconds(500))
+        await board.waitForRounds(4)
+        XCTAssertEqual(prober.calls.count, 4, "one round per site within the first interval")
+        clock.advance(by: .milliseconds(250))
+        await board.waitForRounds(5)
+        let rounds = await board.schedule.rounds
+        XCTAssertEqual(rounds, 5)
+        task.cancel()
+        await task.value
+    }
+
     func testMissedRoundsAreSkippedNotBurst() async throws {
         let h = try Harness(site: site())
         await h.round(true)
         h.wall.advance(by: .seconds(5))
         h.clock.advance(by: .milliseconds(5_500))
+        await h.board.waitForRounds(2)
         await h.clock.waitForSleepers(1)
         XCTAssertEqual(h.prober.calls.count, 4, "one catch-up round after a stall, not five")
+        let schedule = await h.board.schedule
+        XCTAssertEqual(schedule.rounds, 2)
+        XCTAssertEqual(schedule.maxLatenessMs, 4_500, "the catch-up round ran 4.5 s after the deadline it replaced")
+        h.clock.advance(by: .milliseconds(500))
+        await h.board.waitForRounds(3)
+        XCTAssertEqual(h.prober.calls.count, 6, "then back on the 1 s grid")
         h.task.cancel()
         await h.task.value
     }
