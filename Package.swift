@@ -30,6 +30,8 @@ let package = Package(
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
         .target(name: "CurlShim", dependencies: ["CCurl"]),
+        // C library calls the Glibc module does not export (mallopt).
+        .target(name: "CHostShim"),
         // One outbound HTTP engine (curl multi on one thread) for probes, APIs and the CLI.
         .target(name: "CurlHTTP", dependencies: ["CCurl", "CurlShim"]),
         .target(name: "Probes", dependencies: ["FailoverCore", "CurlHTTP"]),
@@ -50,7 +52,7 @@ let package = Package(
         .executableTarget(
             name: "failoverctl",
             dependencies: [
-                "Controller", "FailoverCore", "FailoverConfig", "EventLog", "CurlHTTP", "Probes",
+                "Controller", "FailoverCore", "FailoverConfig", "EventLog", "CurlHTTP", "Probes", "CHostShim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

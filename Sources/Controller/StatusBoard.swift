@@ -93,16 +93,17 @@ actor StatusBoard {
         do {
             try await coordinator.publish([Vote(controller: controllerID, site: site, verdict: verdict, since: since)])
             let view = try await coordinator.view()
-            apply(view)
+            apply(view, sites: [site])
         } catch {
             logger.warning("cannot reach coordination: \(error)", metadata: ["site": "\(site)"])
         }
     }
 
     /// Takes in a fresh coordination view: records quorum verdicts that changed.
-    func apply(_ view: CoordinationView) {
+    /// Only `names` are compared when given (a vote of ours can change only its own site).
+    func apply(_ view: CoordinationView, sites names: [String]? = nil) {
         coordination = view.status
-        for name in order {
+        for name in names ?? order {
             guard var entry = sites[name] else { continue }
             let quorum = view.verdict(for: name)
             defer { sites[name] = entry }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CHostShim
 import Controller
 import Foundation
 import Logging
@@ -16,6 +17,9 @@ struct Run: AsyncParsableCommand {
     var logLevel: Logger.Level = .info
 
     func run() async throws {
+        // Many small short-lived allocations on a few threads: keep freed memory from
+        // piling up in the resident set.
+        _ = fo_tune_malloc()
         let config = try options.load()
         let level = logLevel
         LoggingSystem.bootstrap { label in
