@@ -91,7 +91,7 @@ public struct ControllerRuntime: Sendable {
     }
 
     private func recordStop(_ store: EventStore, board: StatusBoard, reason: String) async {
-        await board.flush()
+        await board.flush(resultsEvery: .zero)
         let at = wallClock.now()
         await board.append(
             Event(at: at, controller: config.id, kind: .controllerStopped, details: .object(["reason": .string(reason)])))

@@ -28,3 +28,9 @@ struct MonitorService<C: Clock>: Service where C.Duration == Duration {
         }
     }
 }
+
+extension MonitorService: CustomStringConvertible {
+    /// What service-lifecycle logs for this service: counts only, never the checks'
+    /// URLs or headers, which may carry secrets.
+    var description: String { "MonitorService(\(sites.count) sites)" }
+}

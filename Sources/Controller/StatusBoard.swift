@@ -15,7 +15,10 @@ actor StatusBoard {
         var fsm: SiteFSM
         var checks: [ProbeResult] = []
         var quorum: QuorumVerdict
+        /// Results changed since the last save.
         var dirty = false
+        /// The state or quorum verdict changed since the last save.
+        var changed = false
     }
 
     let controllerID: String
@@ -28,6 +31,7 @@ actor StatusBoard {
     private let order: [String]
     private var coordination: CoordinationStatus
     private(set) var schedule = ScheduleStats()
+    private var lastSave: Timestamp?
     private var roundWaiters: [(Int, CheckedContinuation<Void, Never>)] = []
 
     init(
@@ -60,6 +64,7 @@ actor StatusBoard {
         sites[site] = entry
         var changed = false
         for case .transition(let transition) in effects {
+            sites[site]?.changed = true
             record(transition, of: entry.config, round: round)
             changed = changed || transition.changesVerdict
         }
@@ -113,7 +118,7 @@ actor StatusBoard {
             }
             let from = entry.quorum.verdict
             entry.quorum = quorum
-            entry.dirty = true
+            entry.changed = true
             let message = VerdictMessage.quorum(site: name, from: from, to: quorum)
             logger.notice("\(message)", metadata: ["site": "\(name)"])
             let details: JSONValue = .object([
@@ -142,13 +147,23 @@ actor StatusBoard {
             coordination: coordination, sites: statuses)
     }
 
-    /// Writes the statuses that changed since the last flush, in one transaction.
-    func flush() {
-        let dirty = order.compactMap { name in sites[name].flatMap { $0.dirty ? $0 : nil } }
-        guard !dirty.isEmpty else { return }
+    /// Saves site statuses in one transaction: at once when a state or verdict changed,
+    /// otherwise fresh results at most every `resultsEvery`, so an idle controller does
+    /// not write every tick. Events, not this, are the durable record of transitions.
+    func flush(resultsEvery: Duration = .seconds(30)) {
+        let now = wallClock.now()
+        let resultsDue = lastSave.map { now.since($0) >= resultsEvery } ?? true
+        let due = order.compactMap { name in
+            sites[name].flatMap { $0.changed || ($0.dirty && resultsDue) ? $0 : nil }
+        }
+        guard !due.isEmpty else { return }
         do {
-            try store.saveSiteStatuses(dirty.map(Self.status), controller: controllerID, at: wallClock.now())
-            for entry in dirty { sites[entry.config.name]?.dirty = false }
+            try store.saveSiteStatuses(due.map(Self.status), controller: controllerID, at: now)
+            for entry in due {
+                sites[entry.config.name]?.dirty = false
+                sites[entry.config.name]?.changed = false
+            }
+            if resultsDue { lastSave = now }
         } catch {
             logger.error("cannot save site statuses: \(error)")
         }

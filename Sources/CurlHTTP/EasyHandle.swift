@@ -67,6 +67,8 @@ final class EasyHandle {
             (CURLOPT_MAXREDIRS, 5), (CURLOPT_CERTINFO, collectCertInfo ? 1 : 0),
             (CURLOPT_CONNECT_ONLY, request.connectOnly ? 1 : 0), (CURLOPT_FRESH_CONNECT, request.freshConnection ? 1 : 0),
             (CURLOPT_FORBID_REUSE, request.freshConnection ? 1 : 0),
+            // A fresh connection gets a full handshake: the certificate is verified (and read) every time.
+            (CURLOPT_SSL_SESSIONID_CACHE, request.freshConnection ? 0 : 1),
         ]
         for (option, value) in longs {
             let rc = fo_setopt_long(raw, Int32(option.rawValue), value)

@@ -43,7 +43,10 @@ public final class NginxServer: @unchecked Sendable {
 
     /// Writes the config for `endpoints`, starts nginx and waits until every port
     /// accepts TCP connections; throws with nginx's log otherwise.
-    public init(_ endpoints: [Endpoint], timeout: Duration = .seconds(30)) throws {
+    ///
+    /// `reloadable` runs a master process with one worker, so `reload()` works (nginx's
+    /// single-process mode does not reload reliably); stopping it still signals the master only.
+    public init(_ endpoints: [Endpoint], reloadable: Bool = false, timeout: Duration = .seconds(30)) throws {
         guard FileManager.default.isExecutableFile(atPath: Self.executable) else {
             throw HarnessError(.startFailed, "\(Self.executable) not found (apt-get install nginx-light)")
         }
@@ -58,7 +61,7 @@ public final class NginxServer: @unchecked Sendable {
         }
         self.servers = servers
         let config = directory.appendingPathComponent("nginx.conf").path
-        try Self.config(directory: directory.path, servers: zip(servers, endpoints).map { ($0, $1) })
+        try Self.config(directory: directory.path, servers: zip(servers, endpoints).map { ($0, $1) }, master: reloadable)
             .write(toFile: config, atomically: true, encoding: .utf8)
         process = try ServerProcess(
             name: "nginx", executable: Self.executable,
@@ -101,13 +104,23 @@ public final class NginxServer: @unchecked Sendable {
     /// Stops nginx; later connects to its ports are refused. Idempotent.
     public func stop() { process.stop() }
 
+    /// Re-reads the configuration and certificate files (SIGHUP; needs `reloadable`), e.g. after a test
+    /// replaced a certificate, and waits until the error log says the reload is done.
+    public func reload(timeout: Duration = .seconds(10)) throws {
+        let errorLog = directory.appendingPathComponent("error.log").path
+        let reloads = { (try? String(contentsOfFile: errorLog, encoding: .utf8))?.components(separatedBy: "reconfiguring").count ?? 0 }
+        let before = reloads()
+        guard kill(process.pid, SIGHUP) == 0 else { throw HarnessError(.startFailed, "cannot signal nginx: errno \(errno)") }
+        try process.waitUntilReady(timeout: timeout) { reloads() > before }
+    }
+
     /// The last `lines` lines of nginx's log (stderr and error log).
     public func logTail(lines: Int = 60) -> String { process.logTail(lines: lines) }
 
-    private static func config(directory: String, servers: [(Server, Endpoint)]) -> String {
+    private static func config(directory: String, servers: [(Server, Endpoint)], master: Bool) -> String {
         let blocks = servers.map { serverBlock($0.0, $0.1) }.joined(separator: "\n")
         return """
-            master_process off;
+            master_process \(master ? "on" : "off");
             worker_processes 1;
             worker_rlimit_nofile 8192;
             pid \(directory)/nginx.pid;

@@ -1,3 +1,4 @@
+import FailoverTesting
 import EventLog
 import FailoverCore
 import Foundation

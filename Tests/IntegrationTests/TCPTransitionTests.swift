@@ -1,3 +1,4 @@
+import FailoverTesting
 import Foundation
 import XCTest
 
