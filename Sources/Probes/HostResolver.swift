@@ -18,15 +18,23 @@ enum HostResolver {
     }
 
     enum Failure: Error {
-        case notFound(String)
+        case notFound
+        case timedOut
     }
 
-    static func resolve(_ host: String) async -> Result<Address, Failure> {
+    /// Resolves `host`, giving up after `timeout` (a hung resolver cannot hold a probe
+    /// past its bound; the lookup itself finishes in the background).
+    static func resolve(_ host: String, timeout: Duration) async -> Result<Address, Failure> {
         if let literal = lookup(host, flags: AI_NUMERICHOST) { return .success(literal) }
+        let once = ResumeOnce()
         return await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
                 let found = lookup(host, flags: 0)
-                continuation.resume(returning: found.map { .success($0) } ?? .failure(.notFound(host)))
+                if once.claim() { continuation.resume(returning: found.map { .success($0) } ?? .failure(.notFound)) }
+            }
+            let milliseconds = Int(max(timeout.fractionalMilliseconds, 1))
+            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(milliseconds)) {
+                if once.claim() { continuation.resume(returning: .failure(.timedOut)) }
             }
         }
     }
@@ -52,5 +60,19 @@ enum HostResolver {
             entry = info.ai_next
         }
         return nil
+    }
+}
+
+/// Lets exactly one of several racing callbacks resume a continuation.
+final class ResumeOnce: @unchecked Sendable {
+    private let lock = NSLock()
+    private var done = false
+
+    /// True for the first caller only.
+    func claim() -> Bool {
+        lock.withLock {
+            defer { done = true }
+            return !done
+        }
     }
 }

@@ -75,6 +75,8 @@ final class ICMPSocket: @unchecked Sendable {
                 wake()
                 let sendErrno = send(sequence: sequence, to: address)
                 if sendErrno != 0 { finish(sequence, with: .sendFailed(errno: sendErrno)) }
+                // A cancellation that came before the waiter was registered found nothing to end.
+                if Task.isCancelled { finish(sequence, with: .cancelled) }
             }
         } onCancel: {
             finish(sequence, with: .cancelled)
@@ -169,11 +171,13 @@ extension ICMPSocket {
         case .reply(let id, let sequence):
             // A datagram socket's identifier is the kernel's; it already filters for us.
             guard !isRaw || id == identifier else { return }
-            let waiter = lock.withLock { () -> Waiter? in
+            let matched = lock.withLock { () -> Waiter? in
                 guard let waiter = waiters[sequence], waiter.address == from else { return nil }
                 return waiters.removeValue(forKey: sequence)
             }
-            waiter?.continuation.resume(returning: .reply(rtt: waiter!.sent.duration(to: received)))
+            if let waiter = matched {
+                waiter.continuation.resume(returning: .reply(rtt: waiter.sent.duration(to: received)))
+            }
         case .error(let id, let sequence, let type, let code):
             guard isRaw, id == identifier else { return }
             finish(sequence, with: .icmpError(type: type, code: code))

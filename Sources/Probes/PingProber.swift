@@ -12,11 +12,12 @@ final class PingProber: @unchecked Sendable {
         let started = ContinuousClock.now
         var result = ProbeResult(check: name, kind: "ping", at: at, diagnosis: .ok, timings: ProbeTimings(total: 0))
         let address: HostResolver.Address
-        switch await HostResolver.resolve(host) {
+        switch await HostResolver.resolve(host, timeout: timeout) {
         case .success(let found): address = found
-        case .failure:
-            result.diagnosis = .dnsFailure
-            result.error = "cannot resolve \(host)"
+        case .failure(let failure):
+            result.diagnosis = failure == .timedOut ? .timeout : .dnsFailure
+            result.error = failure == .timedOut
+                ? "resolving \(host) took longer than \(timeout.text)" : "cannot resolve \(host)"
             result.timings.total = started.duration(to: .now).fractionalMilliseconds
             return result
         }
