@@ -52,7 +52,12 @@ enum APIServer {
             guard let value = Int(limit), value > 0 else { throw HTTPError(.badRequest, message: "limit: not a positive number") }
             query.limit = min(value, 100_000)
         }
-        if let after = params.get("after_id") { query.afterID = Int64(after) }
+        if let after = params.get("after_id") {
+            guard let value = Int64(after), value >= 0 else {
+                throw HTTPError(.badRequest, message: "after_id: not an event id")
+            }
+            query.afterID = value
+        }
         if let kind = params.get("kind") {
             guard let value = EventKind(rawValue: kind) else { throw HTTPError(.badRequest, message: "kind: unknown event kind") }
             query.kinds = [value]

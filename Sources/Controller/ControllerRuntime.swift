@@ -59,13 +59,14 @@ public struct ControllerRuntime: Sendable {
                     .init(service: api, successTerminationBehavior: .gracefullyShutdownGroup),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        defer { Task { await coordinator.leave() } }
         do {
             try await group.run()
         } catch {
+            await coordinator.leave()
             await recordStop(store, board: board, reason: "\(error)")
             throw error
         }
+        await coordinator.leave()
         await recordStop(store, board: board, reason: "shutdown")
     }
 

@@ -47,6 +47,9 @@ public struct StateReader: Sendable {
         guard response.status == 200 else {
             throw Unanswered(description: "\(endpoint)\(path) answered HTTP \(response.status): \(response.text.prefix(200))")
         }
+        guard !response.bodyTruncated else {
+            throw Unanswered(description: "\(endpoint)\(path) sent more than \(request.bodyLimit >> 20) MiB; ask for fewer events (--limit)")
+        }
         do {
             return try JSONDecoder().decode(T.self, from: response.body)
         } catch {

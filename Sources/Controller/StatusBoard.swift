@@ -19,6 +19,8 @@ actor StatusBoard {
         var dirty = false
         /// The state or quorum verdict changed since the last save.
         var changed = false
+        /// This controller's current vote has not reached coordination yet.
+        var voteUnpublished = false
     }
 
     let controllerID: String
@@ -68,7 +70,11 @@ actor StatusBoard {
             record(transition, of: entry.config, round: round)
             changed = changed || transition.changesVerdict
         }
-        if changed { await publishAndTally(site: site, verdict: entry.fsm.verdict, since: entry.fsm.since ?? round.at) }
+        // A vote that could not be published is retried every round until it is.
+        if changed || entry.voteUnpublished {
+            let published = await publishAndTally(site: site, verdict: entry.fsm.verdict, since: entry.fsm.since ?? round.at)
+            sites[site]?.voteUnpublished = !published
+        }
     }
 
     /// Returns once `count` rounds (of any site) have been taken in since the start.
@@ -93,14 +99,17 @@ actor StatusBoard {
         append(Event(at: transition.at, controller: controllerID, site: site.name, kind: .siteStateChanged, details: details))
     }
 
-    /// Publishes this controller's vote and re-reads the quorum verdict of `site`.
-    private func publishAndTally(site: String, verdict: Verdict, since: Timestamp) async {
+    /// Publishes this controller's vote and re-reads the quorum verdict of `site`; false
+    /// when coordination could not be reached (logged).
+    private func publishAndTally(site: String, verdict: Verdict, since: Timestamp) async -> Bool {
         do {
             try await coordinator.publish([Vote(controller: controllerID, site: site, verdict: verdict, since: since)])
             let view = try await coordinator.view()
             apply(view, sites: [site])
+            return true
         } catch {
-            logger.warning("cannot reach coordination: \(error)", metadata: ["site": "\(site)"])
+            logger.warning("cannot publish the vote on site \(site), retrying next round: \(error)", metadata: ["site": "\(site)"])
+            return false
         }
     }
 

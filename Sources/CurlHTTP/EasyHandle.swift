@@ -69,6 +69,9 @@ final class EasyHandle {
             (CURLOPT_FORBID_REUSE, request.freshConnection ? 1 : 0),
             // A fresh connection gets a full handshake: the certificate is verified (and read) every time.
             (CURLOPT_SSL_SESSIONID_CACHE, request.freshConnection ? 0 : 1),
+            // A transfer ended while its name is still being resolved must not wait for
+            // the resolver thread: that would stall the engine's one thread for every request.
+            (CURLOPT_QUICK_EXIT, 1),
         ]
         for (option, value) in longs {
             let rc = fo_setopt_long(raw, Int32(option.rawValue), value)
@@ -78,6 +81,8 @@ final class EasyHandle {
             (CURLOPT_URL, request.url), (CURLOPT_PROTOCOLS_STR, "http,https"),
             (CURLOPT_REDIR_PROTOCOLS_STR, "http,https"), (CURLOPT_USERAGENT, "failoverctl"),
         ] + (request.caFile.map { [(CURLOPT_CAINFO, $0)] } ?? [])
+            // An empty proxy disables the environment's proxy variables too.
+            + (request.useEnvironmentProxy ? [] : [(CURLOPT_PROXY, "")])
         for (option, value) in strings {
             let rc = fo_setopt_string(raw, Int32(option.rawValue), value)
             if rc != 0 { return rc }

@@ -40,6 +40,9 @@ public struct HTTPRequest: Sendable {
     public var collectHeaders: Bool
     /// libcurl's receive buffer size; small values save memory across many probes.
     public var receiveBufferSize: Int
+    /// Go through the proxy named by `http_proxy`/`https_proxy`/`ALL_PROXY` (honouring
+    /// `NO_PROXY`). Off by default: a probe must reach the site itself, not a proxy.
+    public var useEnvironmentProxy: Bool = false
 
     /// Creates a request; see the properties for the defaults' meaning.
     public init(

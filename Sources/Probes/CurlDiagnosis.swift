@@ -10,8 +10,10 @@ enum CurlDiagnosis {
         case 28: return .timeout
         case 5, 6: return .dnsFailure
         case 7: return connectFailure(errno: error.osErrno)
-        case 35, 51, 53, 54, 58, 59, 60, 64, 66, 77, 80, 82, 83, 90, 91, 98: return .tlsFailure
-        case 27, 43, 48: return .probeUnavailable  // out of memory, bad option: our problem
+        // This controller's own trouble (no memory, a bad option or URL, an unreadable CA
+        // file or client certificate, a crypto engine): says nothing about the site.
+        case 1, 2, 3, 4, 27, 43, 48, 53, 54, 58, 66, 77: return .probeUnavailable
+        case 35, 51, 59, 60, 64, 80, 82, 83, 90, 91, 98: return .tlsFailure
         default: return .protocolError
         }
     }
@@ -20,6 +22,8 @@ enum CurlDiagnosis {
         switch errno {
         case ENETUNREACH, EHOSTUNREACH, ENETDOWN, EHOSTDOWN: .unreachable
         case ETIMEDOUT: .timeout
+        // Out of descriptors, ports or buffers here: not the site's fault.
+        case EMFILE, ENFILE, EADDRNOTAVAIL, ENOBUFS, ENOMEM: .probeUnavailable
         default: .refused
         }
     }

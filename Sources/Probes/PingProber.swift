@@ -54,7 +54,8 @@ final class PingProber: @unchecked Sendable {
         case .cancelled: (.probeUnavailable, "probe cancelled")
         case .icmpError(let type, let code): (.unreachable, "ICMP error type \(type) code \(code) for \(host)")
         case .sendFailed(let code):
-            (code == EPERM || code == EACCES ? .probeUnavailable : .unreachable,
+            ([EPERM, EACCES, EAGAIN, EWOULDBLOCK, ENOBUFS, ENOMEM, EMFILE, ENFILE].contains(code)
+                ? .probeUnavailable : .unreachable,
                 "cannot send to \(host): \(String(cString: strerror(code)))")
         }
     }

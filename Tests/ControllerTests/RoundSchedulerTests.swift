@@ -1,4 +1,5 @@
 import Coordination
+import Foundation
 import EventLog
 import FailoverCore
 import FailoverTesting
@@ -169,5 +170,61 @@ extension ScriptedProber {
                 check: check.name, kind: check.kind.label, at: at, diagnosis: diagnosis, timings: ProbeTimings(total: 1),
                 status: diagnosis == .ok ? nil : 503, error: diagnosis == .ok ? nil : "scripted \(diagnosis.label)")
         }
+    }
+}
+
+/// A coordinator whose first `failures` publishes throw, then behaves like `LocalCoordinator`.
+private final class FlakyCoordinator: Coordinator, @unchecked Sendable {
+    private let inner = LocalCoordinator(id: "c1")
+    private let lock = NSLock()
+    private var failures: Int
+    private(set) var attempts = 0
+
+    init(failures: Int) { self.failures = failures }
+
+    func join() async throws { try await inner.join() }
+    func publish(_ votes: [Vote]) async throws {
+        let fail = lock.withLock {
+            attempts += 1
+            defer { failures -= 1 }
+            return failures > 0
+        }
+        if fail { throw CancellationError() }
+        try await inner.publish(votes)
+    }
+    func view() async throws -> CoordinationView { try await inner.view() }
+    func campaign() async throws -> CoordinationView { try await inner.campaign() }
+    func leave() async { await inner.leave() }
+}
+
+final class VotePublishingTests: XCTestCase {
+    func testAVoteThatCouldNotBePublishedIsRetriedNextRound() async throws {
+        let clock = ManualClock()
+        let wall = ManualWallClock()
+        let site = SiteConfig(name: "east", fall: 1, rise: 1, checks: [
+            CheckConfig(name: "db", kind: .tcp(ListenAddress(host: "127.0.0.1", port: 5432)))
+        ])
+        let coordinator = FlakyCoordinator(failures: 1)
+        let store = try EventStore.inMemory()
+        let config = ControllerConfig(
+            id: "c1", listen: ListenAddress(host: "127.0.0.1", port: 7400), stateDir: "/nonexistent", sites: [site])
+        let board = StatusBoard(
+            config: config, startedAt: wall.now(), store: store, coordinator: coordinator, wallClock: wall,
+            logger: Logger(label: "test"))
+        let task = Task {
+            await RoundScheduler(sites: [site], prober: ScriptedProber(), clock: clock, wallClock: wall, board: board).run()
+        }
+        await board.waitForRounds(1)
+        XCTAssertEqual(try store.events(EventQuery(kinds: [.quorumVerdictChanged])).count, 0, "the publish failed")
+        clock.advance(by: .seconds(1))
+        await board.waitForRounds(2)
+        let quorum = try store.events(EventQuery(kinds: [.quorumVerdictChanged])).map { $0.details["to"]!.stringValue! }
+        XCTAssertEqual(quorum, ["up"], "published on the next round without a new transition")
+        XCTAssertEqual(coordinator.attempts, 2)
+        clock.advance(by: .seconds(1))
+        await board.waitForRounds(3)
+        XCTAssertEqual(coordinator.attempts, 2, "no more publishes once it went through")
+        task.cancel()
+        await task.value
     }
 }
