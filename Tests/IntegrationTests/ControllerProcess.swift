@@ -13,6 +13,8 @@ final class ControllerProcess {
     private var process: Process?
     /// The network namespace the controller runs in (nil: the host's).
     var netns: String?
+    /// A command the controller runs under, e.g. `setpriv` to drop a capability.
+    var wrapper: [String] = []
 
     /// Writes `failoverctl.yaml` (with `sites:` = the given files) and the site files.
     init(sites: [String: String], id: String = "it-1") throws {
@@ -42,10 +44,11 @@ final class ControllerProcess {
     /// Starts `failoverctl run` and waits until its API answers.
     func start(env: [String: String] = [:]) throws {
         let binary = try BuildProducts.executable("failoverctl")
-        let prefix = netns.map { ["/usr/sbin/ip", "netns", "exec", $0] } ?? []
+        let command = (netns.map { ["/usr/sbin/ip", "netns", "exec", $0] } ?? []) + wrapper
+            + [binary, "run", "--config", configPath, "--log-level", "debug"]
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: prefix.isEmpty ? binary : prefix[0])
-        p.arguments = Array(prefix.dropFirst()) + (prefix.isEmpty ? [] : [binary]) + ["run", "--config", configPath, "--log-level", "debug"]
+        p.executableURL = URL(fileURLWithPath: command[0])
+        p.arguments = Array(command.dropFirst())
         p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
         FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))

@@ -70,4 +70,47 @@ final class PingTransitionTests: XCTestCase {
         t.assertCameBack(rise: 2)
         XCTAssertTrue(c.logTail(400).contains("site edge is down: 3 failed rounds in a row (icmp: timeout)"), c.logTail())
     }
+
+    /// Without CAP_NET_RAW the controller falls back to the kernel's datagram ping socket
+    /// when `net.ipv4.ping_group_range` admits its group, and otherwise says plainly what
+    /// is missing (and the round is inconclusive, not failed). Both sysctls are set in
+    /// this test's own namespace.
+    func testWithoutRawSocketsPingUsesDatagramsOrSaysWhatIsMissing() throws {
+        try sh(["/usr/sbin/ip", "netns", "exec", namespace, "/usr/sbin/sysctl", "-qw", "net.ipv4.ping_group_range=0 0"])
+        let allowed = try pingCheck()
+        XCTAssertEqual(allowed["diagnosis"] as? String, "ok", "datagram ping as gid 0: \(allowed)")
+
+        try sh(["/usr/sbin/ip", "netns", "exec", namespace, "/usr/sbin/sysctl", "-qw", "net.ipv4.ping_group_range=1 0"])
+        let refused = try pingCheck()
+        XCTAssertEqual(refused["diagnosis"] as? String, "probe_unavailable", "\(refused)")
+        let error = refused["error"] as? String ?? ""
+        XCTAssertTrue(error.contains("CAP_NET_RAW") && error.contains("ping_group_range"), error)
+    }
+
+    /// Runs a controller without CAP_NET_RAW in the namespace and returns its ping result.
+    private func pingCheck() throws -> [String: Any] {
+        let c = try ControllerProcess(sites: [
+            "edge": """
+            name: edge
+            interval: 200ms
+            timeout: 150ms
+            checks:
+              - name: icmp
+                ping: 127.0.0.1
+            """
+        ])
+        c.netns = namespace
+        c.wrapper = ["/usr/bin/setpriv", "--bounding-set=-net_raw", "--inh-caps=-net_raw", "--"]
+        try c.start()
+        try c.waitUntilServing()
+        var result: [String: Any] = [:]
+        try c.waitFor("a ping result") {
+            let sites = try c.status()?["sites"] as? [[String: Any]]
+            let checks = sites?.first?["checks"] as? [[String: Any]] ?? []
+            result = checks.first ?? [:]
+            return !result.isEmpty
+        }
+        XCTAssertEqual(c.stop(), 0, c.logTail())
+        return result
+    }
 }
