@@ -24,7 +24,11 @@ final class HTTPSTransitionTests: XCTestCase {
     }
 
     override func tearDown() {
+        // XCTest keeps test case objects alive, so clean up here rather than in deinit.
         nginx?.stop()
+        if let nginx { try? FileManager.default.removeItem(at: nginx.directory) }
+        nginx = nil
+        if let certs { try? FileManager.default.removeItem(at: certs.directory) }
     }
 
     private func site(minCertDays: Int? = nil) -> String {
