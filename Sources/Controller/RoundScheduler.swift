@@ -38,6 +38,7 @@ struct RoundScheduler<C: Clock>: Sendable where C.Duration == Duration {
                     group.addTask {
                         await round(sites[index], lateness: lateness)
                         running.release(index)
+                        await board.roundCompleted()
                     }
                 }
             }

@@ -34,6 +34,7 @@ actor StatusBoard {
     private var coordination: CoordinationStatus
     private(set) var schedule = ScheduleStats()
     private var lastSave: Timestamp?
+    private var completedRounds = 0
     private var roundWaiters: [(Int, CheckedContinuation<Void, Never>)] = []
 
     init(
@@ -57,7 +58,6 @@ actor StatusBoard {
     /// Takes in one finished round of `site`: feeds it to the site's FSM and performs the
     /// FSM's effects (events, log lines, a published vote).
     func roundFinished(site: String, round: ProbeRound, lateness: Duration) async {
-        defer { roundDone() }
         schedule.record(lateness: lateness)
         guard var entry = sites[site] else { return }
         let effects = entry.fsm.observe(round.outcome(require: entry.config.require), at: round.at)
@@ -77,16 +77,18 @@ actor StatusBoard {
         }
     }
 
-    /// Returns once `count` rounds (of any site) have been taken in since the start.
+    /// Returns once `count` rounds (of any site) have been completed since the start:
+    /// taken in here and their site free for its next round.
     func waitForRounds(_ count: Int) async {
-        guard schedule.rounds < count else { return }
+        guard completedRounds < count else { return }
         await withCheckedContinuation { continuation in roundWaiters.append((count, continuation)) }
     }
 
-    private func roundDone() {
-        let rounds = schedule.rounds
-        let ready = roundWaiters.filter { $0.0 <= rounds }
-        roundWaiters.removeAll { $0.0 <= rounds }
+    /// Called by the scheduler after a round's site is free again.
+    func roundCompleted() {
+        completedRounds += 1
+        let ready = roundWaiters.filter { $0.0 <= completedRounds }
+        roundWaiters.removeAll { $0.0 <= completedRounds }
         for waiter in ready { waiter.1.resume() }
     }
 
