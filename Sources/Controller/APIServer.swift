@@ -1,7 +1,6 @@
 import EventLog
 import FailoverCore
 import Foundation
-import Hummingbird
 import Logging
 
 /// The controller's HTTP API: `GET /healthz`, `GET /status`, `GET /events`.
@@ -9,28 +8,36 @@ import Logging
 /// Read-only in this version; every answer is JSON built from the `StatusBoard` and the
 /// event log, with the same shapes as `failoverctl status --json` and `events --json`.
 enum APIServer {
-    /// The Hummingbird application serving the API on `address`.
-    static func application(
+    /// The service serving the API on `address`.
+    static func service(
         address: ListenAddress, board: StatusBoard, store: EventStore, wallClock: any WallClock, logger: Logger,
         onRunning: @escaping @Sendable () async -> Void
-    ) -> some ApplicationProtocol {
-        let router = Router()
-        router.get("/healthz") { _, _ in
-            let schedule = await board.schedule
-            return try json(HealthReply(status: "ok", schedule: schedule))
+    ) -> StatusHTTPServer {
+        StatusHTTPServer(address: address, logger: logger, onRunning: onRunning) { request in
+            await route(request, board: board, store: store, wallClock: wallClock)
         }
-        router.get("/status") { _, _ in
-            try json(await board.report())
+    }
+
+    static func route(_ request: APIRequest, board: StatusBoard, store: EventStore, wallClock: any WallClock) async
+        -> APIReply
+    {
+        do {
+            switch request.path {
+            case "/healthz":
+                return try json(HealthReply(status: "ok", schedule: await board.schedule))
+            case "/status":
+                return try json(await board.report())
+            case "/events":
+                let query = try eventQuery(request.query, now: wallClock.now())
+                return try json(try store.events(query))
+            default:
+                return .error(404, "no such endpoint: \(request.path) (try /healthz, /status, /events)")
+            }
+        } catch let error as BadRequest {
+            return .error(400, error.message)
+        } catch {
+            return .error(500, "\(error)")
         }
-        router.get("/events") { request, _ in
-            let query = try eventQuery(request.uri.queryParameters, now: wallClock.now())
-            return try json(try store.events(query))
-        }
-        return Application(
-            router: router,
-            configuration: .init(address: .hostname(address.host, port: address.port), serverName: "failoverctl"),
-            onServerRunning: { _ in await onRunning() },
-            logger: logger)
     }
 
     struct HealthReply: Codable {
@@ -38,38 +45,39 @@ enum APIServer {
         var schedule: ScheduleStats
     }
 
+    /// A query parameter the API cannot use.
+    struct BadRequest: Error {
+        let message: String
+    }
+
     /// `?site=east&since=10m&limit=100&after_id=42&kind=site_state_changed`.
-    static func eventQuery(_ params: Parameters, now: Timestamp) throws -> EventQuery {
+    static func eventQuery(_ params: [String: String], now: Timestamp) throws -> EventQuery {
         var query = EventQuery()
-        query.site = params.get("site")
-        if let since = params.get("since") {
+        query.site = params["site"]
+        if let since = params["since"] {
             guard let window = Duration(text: since) else {
-                throw HTTPError(.badRequest, message: "since: \"\(since)\" is not a duration like 10m")
+                throw BadRequest(message: "since: \"\(since)\" is not a duration like 10m")
             }
             query.since = now.advanced(by: .zero - window)
         }
-        if let limit = params.get("limit") {
-            guard let value = Int(limit), value > 0 else { throw HTTPError(.badRequest, message: "limit: not a positive number") }
+        if let limit = params["limit"] {
+            guard let value = Int(limit), value > 0 else { throw BadRequest(message: "limit: not a positive number") }
             query.limit = min(value, 100_000)
         }
-        if let after = params.get("after_id") {
-            guard let value = Int64(after), value >= 0 else {
-                throw HTTPError(.badRequest, message: "after_id: not an event id")
-            }
+        if let after = params["after_id"] {
+            guard let value = Int64(after), value >= 0 else { throw BadRequest(message: "after_id: not an event id") }
             query.afterID = value
         }
-        if let kind = params.get("kind") {
-            guard let value = EventKind(rawValue: kind) else { throw HTTPError(.badRequest, message: "kind: unknown event kind") }
+        if let kind = params["kind"] {
+            guard let value = EventKind(rawValue: kind) else { throw BadRequest(message: "kind: unknown event kind") }
             query.kinds = [value]
         }
         return query
     }
 
-    static func json<T: Encodable>(_ value: T) throws -> Response {
+    static func json<T: Encodable>(_ value: T) throws -> APIReply {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = try encoder.encode(value)
-        return Response(
-            status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return APIReply(status: 200, body: try encoder.encode(value))
     }
 }

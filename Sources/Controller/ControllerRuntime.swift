@@ -46,7 +46,7 @@ public struct ControllerRuntime: Sendable {
         let monitors = MonitorService(
             sites: config.sites, prober: prober, clock: ContinuousClock(), wallClock: wallClock, board: board,
             flushInterval: statusFlushInterval)
-        let api = APIServer.application(
+        let api = APIServer.service(
             address: config.listen, board: board, store: store, wallClock: wallClock, logger: logger,
             onRunning: { [logger, config] in
                 logger.notice("controller \(config.id) serving its API on http://\(config.listen)")
