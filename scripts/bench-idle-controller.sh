@@ -8,8 +8,8 @@ WARMUP=${WARMUP:-10}
 MEASURE=${MEASURE:-60}
 SWIFT=${SWIFT:-swift}
 
-$SWIFT build -c release --product failoverctl >/dev/null
-BIN="$($SWIFT build -c release --show-bin-path)/failoverctl"
+$SWIFT build -c release --static-swift-stdlib --product failoverctl >/dev/null
+BIN="$($SWIFT build -c release --static-swift-stdlib --show-bin-path)/failoverctl"
 RUN_DIR=$(mktemp -d /tmp/fo-bench-idle.XXXXXX)
 export LAB_DIR="$RUN_DIR/lab"
 export FAILOVERCTL_LAB_CA="$LAB_DIR/ca.pem"

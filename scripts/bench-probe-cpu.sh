@@ -13,8 +13,8 @@ ROUNDS=${ROUNDS:-3}
 SWIFT=${SWIFT:-swift}
 
 command -v prometheus-blackbox-exporter >/dev/null || { echo "prometheus-blackbox-exporter missing: run scripts/install-deps.sh --bench" >&2; exit 1; }
-$SWIFT build -c release --product probe-bench >/dev/null
-BENCH="$($SWIFT build -c release --show-bin-path)/probe-bench"
+$SWIFT build -c release --static-swift-stdlib --product probe-bench >/dev/null
+BENCH="$($SWIFT build -c release --static-swift-stdlib --show-bin-path)/probe-bench"
 
 RUN_DIR=$(mktemp -d /tmp/fo-bench-cpu.XXXXXX)
 export LAB_DIR="$RUN_DIR/lab"

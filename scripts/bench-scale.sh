@@ -10,8 +10,8 @@ WARMUP=${WARMUP:-15}
 MEASURE=${MEASURE:-60}
 SWIFT=${SWIFT:-swift}
 
-$SWIFT build -c release --product failoverctl >/dev/null
-BIN="$($SWIFT build -c release --show-bin-path)/failoverctl"
+$SWIFT build -c release --static-swift-stdlib --product failoverctl >/dev/null
+BIN="$($SWIFT build -c release --static-swift-stdlib --show-bin-path)/failoverctl"
 RUN_DIR=$(mktemp -d /tmp/fo-bench-scale.XXXXXX)
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 NGINX_PORT=$(free_port)
