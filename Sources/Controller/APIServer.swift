@@ -1,7 +1,6 @@
 import EventLog
 import FailoverCore
 import Foundation
-import Logging
 
 /// The controller's HTTP API: `GET /healthz`, `GET /status`, `GET /events`.
 ///
@@ -10,10 +9,10 @@ import Logging
 enum APIServer {
     /// The service serving the API on `address`.
     static func service(
-        address: ListenAddress, board: StatusBoard, store: EventStore, wallClock: any WallClock, logger: Logger,
+        address: ListenAddress, board: StatusBoard, store: EventStore, wallClock: any WallClock,
         onRunning: @escaping @Sendable () async -> Void
     ) -> StatusHTTPServer {
-        StatusHTTPServer(address: address, logger: logger, onRunning: onRunning) { request in
+        StatusHTTPServer(address: address, onRunning: onRunning) { request in
             await route(request, board: board, store: store, wallClock: wallClock)
         }
     }

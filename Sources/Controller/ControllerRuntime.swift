@@ -44,10 +44,11 @@ public struct ControllerRuntime: Sendable {
             config: config, startedAt: startedAt, store: store, coordinator: coordinator, wallClock: wallClock,
             logger: logger)
         let monitors = MonitorService(
-            sites: config.sites, prober: prober, clock: ContinuousClock(), wallClock: wallClock, board: board,
+            scheduler: RoundScheduler(
+                sites: config.sites, prober: prober, clock: ContinuousClock(), wallClock: wallClock, board: board),
             flushInterval: statusFlushInterval)
         let api = APIServer.service(
-            address: config.listen, board: board, store: store, wallClock: wallClock, logger: logger,
+            address: config.listen, board: board, store: store, wallClock: wallClock,
             onRunning: { [logger, config] in
                 logger.notice("controller \(config.id) serving its API on http://\(config.listen)")
                 await onReady()

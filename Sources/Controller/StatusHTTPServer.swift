@@ -1,6 +1,5 @@
 import FailoverCore
 import Foundation
-import Logging
 import ServiceLifecycle
 
 /// One request as the API sees it: method, path and decoded query parameters.
@@ -35,7 +34,6 @@ final class StatusHTTPServer: Service, @unchecked Sendable, CustomStringConverti
 
     private let address: ListenAddress
     private let handler: Handler
-    private let logger: Logger
     private let onRunning: @Sendable () async -> Void
     private let lock = NSLock()
     private var active = 0
@@ -47,11 +45,10 @@ final class StatusHTTPServer: Service, @unchecked Sendable, CustomStringConverti
     var description: String { "StatusHTTPServer(\(address))" }
 
     init(
-        address: ListenAddress, logger: Logger, onRunning: @escaping @Sendable () async -> Void,
+        address: ListenAddress, onRunning: @escaping @Sendable () async -> Void,
         handler: @escaping Handler
     ) {
         self.address = address
-        self.logger = logger
         self.onRunning = onRunning
         self.handler = handler
     }
