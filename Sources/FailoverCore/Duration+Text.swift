@@ -39,6 +39,12 @@ extension Duration {
     /// Seconds as a floating-point value.
     public var seconds: Double { Double(milliseconds) / 1_000 }
 
+    /// This duration in milliseconds with microsecond precision (probe timings).
+    public var fractionalMilliseconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) * 1_000 + Double(attoseconds / 1_000_000_000_000) / 1_000
+    }
+
     /// A short human form that `init(text:)` reads back: `800ms`, `3s`, `1.5s`, `1m30s`, `2h`.
     public var text: String {
         let ms = milliseconds

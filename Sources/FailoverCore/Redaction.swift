@@ -23,6 +23,14 @@ public enum Redaction {
         return parts.string ?? "<unparseable url>"
     }
 
+    /// The secrets a URL carries: its user and password (plain and percent-encoded) and
+    /// every query value, for `scrub` of text that may quote the URL.
+    public static func secrets(inURL text: String) -> [String] {
+        guard let parts = URLComponents(string: text) else { return [] }
+        let credentials = [parts.user, parts.password, parts.percentEncodedUser, parts.percentEncodedPassword]
+        return credentials.compactMap { $0 } + (parts.queryItems ?? []).compactMap(\.value)
+    }
+
     /// `text` with every occurrence of each secret replaced by `REDACTED`.
     public static func scrub(_ text: String, secrets: [String]) -> String {
         var out = text

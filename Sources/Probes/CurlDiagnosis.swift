@@ -33,11 +33,3 @@ enum CurlDiagnosis {
         duration > .zero ? duration.fractionalMilliseconds : nil
     }
 }
-
-extension Duration {
-    /// This duration in milliseconds with microsecond precision.
-    var fractionalMilliseconds: Double {
-        let (seconds, attoseconds) = components
-        return (Double(seconds) * 1_000 + Double(attoseconds / 1_000_000_000_000) / 1_000)
-    }
-}

@@ -56,11 +56,7 @@ struct HTTPProber: Sendable {
     /// curl's messages may quote the URL; credentials, secret query values and header
     /// values never leave the probe.
     static func scrub(_ text: String, spec: HTTPCheck) -> String {
-        var secrets = Array(spec.headers.values)
-        if let parts = URLComponents(string: spec.url) {
-            secrets += [parts.user, parts.password, parts.percentEncodedUser, parts.percentEncodedPassword].compactMap { $0 }
-            secrets += (parts.queryItems ?? []).compactMap(\.value)
-        }
+        let secrets = Array(spec.headers.values) + Redaction.secrets(inURL: spec.url)
         return Redaction.scrub(text.replacingOccurrences(of: spec.url, with: Redaction.url(spec.url)), secrets: secrets)
     }
 }

@@ -32,8 +32,7 @@ enum HostResolver {
                 let found = lookup(host, flags: 0)
                 if once.claim() { continuation.resume(returning: found.map { .success($0) } ?? .failure(.notFound)) }
             }
-            let milliseconds = Int(max(timeout.fractionalMilliseconds, 1))
-            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(milliseconds)) {
+            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(max(timeout.milliseconds, 1)))) {
                 if once.claim() { continuation.resume(returning: .failure(.timedOut)) }
             }
         }
