@@ -4,17 +4,17 @@
 # Goal: <= 40 MB RSS and <= 1% of one core.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 WARMUP=${WARMUP:-10}
 MEASURE=${MEASURE:-60}
 SWIFT=${SWIFT:-swift}
 
-$SWIFT build -c release --static-swift-stdlib --product failoverctl >/dev/null
-BIN="$($SWIFT build -c release --static-swift-stdlib --show-bin-path)/failoverctl"
+BIN=$(release_binary failoverctl)
 RUN_DIR=$(mktemp -d /tmp/fo-bench-idle.XXXXXX)
 export LAB_DIR="$RUN_DIR/lab"
 export FAILOVERCTL_LAB_CA="$LAB_DIR/ca.pem"
 export FAILOVERCTL_STATE_DIR="$RUN_DIR/state"
-export FAILOVERCTL_LISTEN="127.0.0.1:$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+export FAILOVERCTL_LISTEN="127.0.0.1:$(free_port)"
 PID=""
 cleanup() {
     [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null || true

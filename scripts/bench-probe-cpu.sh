@@ -7,14 +7,14 @@
 # Goal: ours <= 1.0x blackbox's CPU.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 COUNT=${COUNT:-10000}
 CONCURRENCY=${CONCURRENCY:-50}
 ROUNDS=${ROUNDS:-3}
 SWIFT=${SWIFT:-swift}
 
 command -v prometheus-blackbox-exporter >/dev/null || { echo "prometheus-blackbox-exporter missing: run scripts/install-deps.sh --bench" >&2; exit 1; }
-$SWIFT build -c release --static-swift-stdlib --product probe-bench >/dev/null
-BENCH="$($SWIFT build -c release --static-swift-stdlib --show-bin-path)/probe-bench"
+BENCH=$(release_binary probe-bench)
 
 RUN_DIR=$(mktemp -d /tmp/fo-bench-cpu.XXXXXX)
 export LAB_DIR="$RUN_DIR/lab"
@@ -29,7 +29,7 @@ deploy/lab/lab.sh start >/dev/null
 CA="$LAB_DIR/ca.pem"
 TARGETS=(https://127.0.0.1:18441/health https://127.0.0.1:18442/health https://127.0.0.1:18443/health)
 
-BB_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+BB_PORT=$(free_port)
 cat >"$RUN_DIR/blackbox.yml" <<YML
 modules:
   https_2xx:

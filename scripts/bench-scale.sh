@@ -5,15 +5,14 @@
 # lateness from the controller's /healthz). Goal: RSS <= 60 MB, probes on schedule.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 TARGETS=${TARGETS:-1000}
 WARMUP=${WARMUP:-15}
 MEASURE=${MEASURE:-60}
 SWIFT=${SWIFT:-swift}
 
-$SWIFT build -c release --static-swift-stdlib --product failoverctl >/dev/null
-BIN="$($SWIFT build -c release --static-swift-stdlib --show-bin-path)/failoverctl"
+BIN=$(release_binary failoverctl)
 RUN_DIR=$(mktemp -d /tmp/fo-bench-scale.XXXXXX)
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 NGINX_PORT=$(free_port)
 API=127.0.0.1:$(free_port)
 PID=""

@@ -4,6 +4,7 @@
 # with the measured time of each step. Everything it starts is stopped on every exit path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib.sh
 
 SWIFT=${SWIFT:-swift}
 CONFIG=deploy/lab/failoverctl.yaml
@@ -50,18 +51,6 @@ show_log() {
     fi
 }
 
-free_port() {
-    if command -v python3 >/dev/null; then
-        python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-        return
-    fi
-    local port
-    for port in $(seq 17400 17499); do
-        if ! ss -Htln "sport = :$port" | grep -q .; then echo "$port"; return; fi
-    done
-    echo "demo: no free port in 17400-17499" >&2
-    return 1
-}
 
 status_code() { "$BIN" status --config "$CONFIG" >/dev/null 2>&1 && echo 0 || echo $?; }
 
