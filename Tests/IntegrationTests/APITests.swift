@@ -14,13 +14,7 @@ final class APITests: XCTestCase {
     func testEndpointsErrorsAndLimits() throws {
         let listener = try TCPListener()
         let c = try ControllerProcess(sites: [
-            "a": """
-            name: a
-            interval: 200ms
-            timeout: 150ms
-            checks:
-              - tcp: 127.0.0.1:\(listener.port)
-            """
+            "a": ControllerProcess.site("a", fall: 3, rise: 2, checks: "- tcp: 127.0.0.1:\(listener.port)")
         ])
         try c.start()
         try c.waitUntilServing()

@@ -12,15 +12,8 @@ final class ControllerCrashTests: XCTestCase {
         let port = listener!.port
         var sites: [String: String] = [:]
         for i in 0..<20 {
-            sites["s\(i)"] = """
-                name: s\(i)
-                interval: 60ms
-                timeout: 50ms
-                fall: 1
-                rise: 1
-                checks:
-                  - tcp: 127.0.0.1:\(port)
-                """
+            sites["s\(i)"] = ControllerProcess.site(
+                "s\(i)", interval: "60ms", timeout: "50ms", checks: "- tcp: 127.0.0.1:\(port)")
         }
         let c = try ControllerProcess(sites: sites)
         try c.start()

@@ -36,6 +36,15 @@ final class ControllerProcess {
         }
     }
 
+    /// A site file: the debounce keys, then `checks`, YAML list items written from column 0.
+    static func site(
+        _ name: String, interval: String = "200ms", timeout: String = "150ms", fall: Int = 1, rise: Int = 1,
+        checks: String
+    ) -> String {
+        let items = checks.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n")
+        return "name: \(name)\ninterval: \(interval)\ntimeout: \(timeout)\nfall: \(fall)\nrise: \(rise)\nchecks:\n" + items
+    }
+
     deinit {
         if let process, process.isRunning { kill(process.processIdentifier, SIGKILL) }
         try? FileManager.default.removeItem(at: dir)

@@ -33,21 +33,16 @@ final class HTTPSTransitionTests: XCTestCase {
 
     private func site(minCertDays: Int? = nil) -> String {
         let server = nginx!
-        return """
-            name: web
-            interval: 300ms
-            timeout: 250ms
-            fall: 3
-            rise: 2
-            checks:
-              - name: port
-                tcp: 127.0.0.1:\(server.port())
-              - name: api
-                https: \(server.url())
-                expect_status: [200]
-                expect_body: ok
-                ca_file: \(certs.caFile)
-            """ + (minCertDays.map { "\n    min_cert_days: \($0)" } ?? "")
+        let checks = """
+            - name: port
+              tcp: 127.0.0.1:\(server.port())
+            - name: api
+              https: \(server.url())
+              expect_status: [200]
+              expect_body: ok
+              ca_file: \(certs.caFile)
+            """ + (minCertDays.map { "\n  min_cert_days: \($0)" } ?? "")
+        return ControllerProcess.site("web", interval: "300ms", timeout: "250ms", fall: 3, rise: 2, checks: checks)
     }
 
     func testHTTP503WhileTCPConnectsGoesDownAfterFallAndUpAfterRise() throws {

@@ -43,16 +43,8 @@ final class PingTransitionTests: XCTestCase {
 
     func testUnansweredPingGoesDownAfterFallAndUpAfterRise() throws {
         let c = try ControllerProcess(sites: [
-            "edge": """
-            name: edge
-            interval: 300ms
-            timeout: 200ms
-            fall: 3
-            rise: 2
-            checks:
-              - name: icmp
-                ping: 127.0.0.1
-            """
+            "edge": ControllerProcess.site(
+                "edge", interval: "300ms", timeout: "200ms", fall: 3, rise: 2, checks: "- name: icmp\n  ping: 127.0.0.1")
         ])
         c.netns = namespace
         try c.start()
@@ -90,14 +82,7 @@ final class PingTransitionTests: XCTestCase {
     /// Runs a controller without CAP_NET_RAW in the namespace and returns its ping result.
     private func pingCheck() throws -> [String: Any] {
         let c = try ControllerProcess(sites: [
-            "edge": """
-            name: edge
-            interval: 200ms
-            timeout: 150ms
-            checks:
-              - name: icmp
-                ping: 127.0.0.1
-            """
+            "edge": ControllerProcess.site("edge", fall: 3, rise: 2, checks: "- name: icmp\n  ping: 127.0.0.1")
         ])
         c.netns = namespace
         c.wrapper = ["/usr/bin/setpriv", "--bounding-set=-net_raw", "--inh-caps=-net_raw", "--"]

@@ -10,16 +10,7 @@ final class ProxyEnvironmentTests: XCTestCase {
         defer { nginx.stop() }
         let deadProxy = "http://127.0.0.1:\(try FreePort.tcp())"
         let c = try ControllerProcess(sites: [
-            "web": """
-            name: web
-            interval: 200ms
-            timeout: 150ms
-            fall: 1
-            rise: 1
-            checks:
-              - name: api
-                http: \(nginx.url())
-            """
+            "web": ControllerProcess.site("web", checks: "- name: api\n  http: \(nginx.url())")
         ])
         try c.start(env: [
             "http_proxy": deadProxy, "HTTP_PROXY": deadProxy, "https_proxy": deadProxy, "ALL_PROXY": deadProxy,

@@ -10,20 +10,16 @@ final class SecretsTests: XCTestCase {
         let open = try TCPListener()
         let closed = try FreePort.tcp()
         let c = try ControllerProcess(sites: [
-            "web": """
-            name: web
-            interval: 200ms
-            timeout: 150ms
-            fall: 1
-            rise: 1
-            checks:
-              - name: up
-                http: http://user:\(secrets[0])@127.0.0.1:\(open.port)/health?token=\(secrets[1])
-                headers: { X-Api-Key: \(secrets[2]) }
-              - name: down
-                https: https://user:\(secrets[0])@127.0.0.1:\(closed)/health?token=\(secrets[1])
-                headers: { X-Api-Key: \(secrets[2]) }
-            """
+            "web": ControllerProcess.site(
+                "web",
+                checks: """
+                    - name: up
+                      http: http://user:\(secrets[0])@127.0.0.1:\(open.port)/health?token=\(secrets[1])
+                      headers: { X-Api-Key: \(secrets[2]) }
+                    - name: down
+                      https: https://user:\(secrets[0])@127.0.0.1:\(closed)/health?token=\(secrets[1])
+                      headers: { X-Api-Key: \(secrets[2]) }
+                    """)
         ])
         try c.start()
         try c.waitUntilServing()

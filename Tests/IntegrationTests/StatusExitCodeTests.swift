@@ -6,16 +6,7 @@ import XCTest
 /// from the live API and from the state a stopped controller left.
 final class StatusExitCodeTests: XCTestCase {
     private func site(_ name: String, port: Int, fall: Int = 1, rise: Int = 1) -> String {
-        """
-        name: \(name)
-        interval: 200ms
-        timeout: 150ms
-        fall: \(fall)
-        rise: \(rise)
-        checks:
-          - name: port
-            tcp: 127.0.0.1:\(port)
-        """
+        ControllerProcess.site(name, fall: fall, rise: rise, checks: "- name: port\n  tcp: 127.0.0.1:\(port)")
     }
 
     func testUnknownWithoutControllerOrState() throws {

@@ -9,16 +9,8 @@ final class TCPTransitionTests: XCTestCase {
         var listener = try TCPListener()
         let port = listener.port
         let c = try ControllerProcess(sites: [
-            "db": """
-            name: db
-            interval: 300ms
-            timeout: 200ms
-            fall: 3
-            rise: 2
-            checks:
-              - name: pg
-                tcp: 127.0.0.1:\(port)
-            """
+            "db": ControllerProcess.site(
+                "db", interval: "300ms", timeout: "200ms", fall: 3, rise: 2, checks: "- name: pg\n  tcp: 127.0.0.1:\(port)")
         ])
         try c.start()
         try c.waitUntilServing()
