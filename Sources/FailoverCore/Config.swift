@@ -12,24 +12,45 @@ public struct ControllerConfig: Sendable, Equatable {
     public var coordination: CoordinationConfig
     /// The monitored sites, in file-name order.
     public var sites: [SiteConfig]
+    /// The failover groups.
+    public var groups: [GroupConfig]
+    /// The bearer token that the API's `POST` endpoints require; without one they are refused.
+    public var apiToken: String?
     /// The file this was loaded from, for messages.
     public var sourcePath: String
 
     /// Creates a configuration.
     public init(
         id: String, listen: ListenAddress, stateDir: String, coordination: CoordinationConfig = .local,
-        sites: [SiteConfig], sourcePath: String = "<memory>"
+        sites: [SiteConfig], groups: [GroupConfig] = [], apiToken: String? = nil, sourcePath: String = "<memory>"
     ) {
         self.id = id
         self.listen = listen
         self.stateDir = stateDir
         self.coordination = coordination
         self.sites = sites
+        self.groups = groups
+        self.apiToken = apiToken
         self.sourcePath = sourcePath
     }
 
     /// The site called `name`, if configured.
     public func site(named name: String) -> SiteConfig? { sites.first { $0.name == name } }
+
+    /// The group called `name`, if configured.
+    public func group(named name: String) -> GroupConfig? { groups.first { $0.name == name } }
+
+    /// Every secret value the configuration holds (API token, header values, URL
+    /// credentials), for scrubbing text that may quote one (command output, errors).
+    public var secrets: [String] {
+        var out = apiToken.map { [$0] } ?? []
+        for site in sites {
+            for check in site.checks {
+                if case .http(let h) = check.kind { out += Array(h.headers.values) + Redaction.secrets(inURL: h.url) }
+            }
+        }
+        return out
+    }
 }
 
 /// A `host:port` to listen on or connect to. IPv6 hosts are written `[::1]:7400`.
@@ -98,14 +119,18 @@ public struct SiteConfig: Sendable, Equatable {
     public var require: Requirement
     /// The probes of one round.
     public var checks: [CheckConfig]
+    /// The plugin that performs each step kind for this site (`actions:`).
+    public var actions: [StepKind: ActionSpec]
     /// The file this site came from.
     public var sourcePath: String
 
     /// Creates a site with the documented defaults.
     public init(
         name: String, region: String? = nil, interval: Duration = .seconds(1), timeout: Duration = .milliseconds(800),
-        fall: Int = 3, rise: Int = 2, require: Requirement = .all, checks: [CheckConfig], sourcePath: String = "<memory>"
+        fall: Int = 3, rise: Int = 2, require: Requirement = .all, checks: [CheckConfig],
+        actions: [StepKind: ActionSpec] = [:], sourcePath: String = "<memory>"
     ) {
+        self.actions = actions
         self.name = name
         self.region = region
         self.interval = interval

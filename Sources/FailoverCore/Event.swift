@@ -8,6 +8,36 @@ public enum EventKind: String, Sendable, Equatable, CaseIterable, Codable {
     case siteStateChanged = "site_state_changed"
     /// The quorum verdict of a site changed.
     case quorumVerdictChanged = "quorum_verdict_changed"
+    /// A manual-mode group's primary is down: a human must run `failoverctl failover`.
+    case failoverNeeded = "failover_needed"
+    /// An automatic failover is held back (paused group, cooldown).
+    case failoverHeld = "failover_held"
+    /// The primary is down and no standby is eligible: nothing was changed.
+    case noEligibleTarget = "no_eligible_target"
+    /// The pre hook is asked whether a failover may go ahead.
+    case hookStarted = "hook_started"
+    /// The pre hook vetoed a failover.
+    case failoverVetoed = "failover_vetoed"
+    /// A failover (or drill, or failback) was decided: the epoch increased, the plan starts.
+    case failoverStarted = "failover_started"
+    /// A plan step started.
+    case stepStarted = "step_started"
+    /// One attempt of a step failed; it will be retried.
+    case stepAttemptFailed = "step_attempt_failed"
+    /// A plan step ended (ok, failed or skipped).
+    case stepFinished = "step_finished"
+    /// The plan waits between steps because the group is paused.
+    case planSuspended = "plan_suspended"
+    /// A stored plan continues (after resume or a controller restart).
+    case planResumed = "plan_resumed"
+    /// Every step finished: the group has its new primary (details: RTO measures).
+    case failoverSucceeded = "failover_succeeded"
+    /// A step failed with `on_failure: abort`: the group needs a human.
+    case failoverStuck = "failover_stuck"
+    /// A group was paused (maintenance).
+    case groupPaused = "group_paused"
+    /// A group was resumed.
+    case groupResumed = "group_resumed"
 }
 
 /// One row of the event log.
