@@ -24,3 +24,13 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
         return key.isEmpty ? "\(place): \(message)" : "\(place): \(key): \(message)"
     }
 }
+
+extension ConfigError {
+    /// The same place with `message`: a loader remembers where a value is written (with an
+    /// empty message) and says what is wrong with it once later checks know.
+    func saying(_ message: String) -> ConfigError {
+        var located = self
+        located.message = message
+        return located
+    }
+}

@@ -32,22 +32,47 @@ public struct ConfigLoader: Sendable {
     public func load(path: String) throws -> ControllerConfig {
         let interpolator = Interpolator(environment: environment)
         let root = try YAMLReader(node: try YAMLFile.parse(path), file: path, path: "", interpolator: interpolator)
-        try root.rejectUnknown(["controller", "coordination", "sites"])
+        try root.rejectUnknown(["controller", "coordination", "groups", "sites"])
         guard let controller = try root.object("controller") else { throw root.error("controller", "is required") }
-        try controller.rejectUnknown(["id", "listen", "state_dir"])
+        try controller.rejectUnknown(["api_token", "id", "listen", "state_dir"])
         let id = try controllerID(controller)
-        let listenText = try controller.nonEmptyString("listen") ?? "127.0.0.1:7400"
-        guard let listen = ListenAddress(text: listenText), HostRule.isValid(listen.host) else {
-            throw controller.error("listen", "\"\(listenText)\" is not host:port with a port in 1...65535")
-        }
+        let listen = try listenAddress(controller)
         let stateDir = try controller.nonEmptyString("state_dir") ?? "/var/lib/failoverctl"
+        let apiToken = try apiToken(controller)
         let coordination = try loadCoordination(root)
+        let groups = try loadGroups(root)
         let baseDir = (path as NSString).deletingLastPathComponent
         let siteFiles = try siteFiles(root, baseDir: baseDir)
         let sites = try loadSites(siteFiles, interpolator: interpolator)
+        try checkReferences(groups, sites: sites)
         return ControllerConfig(
             id: id, listen: listen, stateDir: resolve(stateDir, against: baseDir), coordination: coordination,
-            sites: sites, sourcePath: path)
+            sites: sites, groups: groups.map(\.config), apiToken: apiToken, sourcePath: path)
+    }
+
+    private func listenAddress(_ controller: YAMLReader) throws -> ListenAddress {
+        let text = try controller.nonEmptyString("listen") ?? "127.0.0.1:7400"
+        guard let listen = ListenAddress(text: text), HostRule.isValid(listen.host) else {
+            throw controller.error("listen", "\"\(text)\" is not host:port with a port in 1...65535")
+        }
+        return listen
+    }
+
+    /// `controller.api_token`: none when absent or empty (the POST endpoints are then refused),
+    /// else at least 16 characters without whitespace. Errors never show the value.
+    private func apiToken(_ controller: YAMLReader) throws -> String? {
+        guard let token = try controller.string("api_token"), !token.isEmpty else { return nil }
+        guard token.count >= 16 else {
+            throw controller.error("api_token", "is shorter than 16 characters (the value is not shown)")
+        }
+        // It goes into an `Authorization` header as it is.
+        let fits = token.unicodeScalars.allSatisfy {
+            !$0.properties.isWhitespace && $0.properties.generalCategory != .control
+        }
+        guard fits else {
+            throw controller.error("api_token", "holds whitespace or a control character (the value is not shown)")
+        }
+        return token
     }
 
     /// `controller.id`, else `$FAILOVERCTL_ID`, else the host name; each must be a valid name.

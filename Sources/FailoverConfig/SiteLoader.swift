@@ -6,7 +6,9 @@ import Yams
 struct SiteLoader {
     let reader: YAMLReader
 
-    static let siteKeys: Set<String> = ["name", "region", "interval", "timeout", "fall", "rise", "require", "checks"]
+    static let siteKeys: Set<String> = [
+        "name", "region", "interval", "timeout", "fall", "rise", "require", "checks", "actions",
+    ]
     static let checkKeys: Set<String> = [
         "name", "ping", "tcp", "http", "https", "timeout", "expect_status", "expect_body", "ca_file", "min_cert_days",
         "follow_redirects", "headers",
@@ -46,6 +48,7 @@ struct SiteLoader {
             }
             site.checks.append(check)
         }
+        site.actions = try ActionLoader(site: reader).load()
         return site
     }
 

@@ -46,6 +46,9 @@ struct YAMLReader {
     /// Whether `key` is written at all (even without a value).
     func has(_ key: String) -> Bool { pairs.contains { $0.key == key } }
 
+    /// The keys of this mapping, in the order they are written.
+    var keys: [String] { pairs.map(\.key) }
+
     /// Whether `node` is YAML's null: an empty plain scalar, `~` or `null`.
     static func isNull(_ node: Node) -> Bool {
         guard let scalar = node.scalar, scalar.style == .plain else { return false }
