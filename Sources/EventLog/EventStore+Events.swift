@@ -6,6 +6,8 @@ import GRDB
 public struct EventQuery: Sendable, Equatable {
     /// Only events about this site.
     public var site: String?
+    /// Only events about this group.
+    public var group: String?
     /// Only events at or after this instant.
     public var since: Timestamp?
     /// Only events with an id above this one (for following the log).
@@ -17,9 +19,11 @@ public struct EventQuery: Sendable, Equatable {
 
     /// Creates a query; by default the last 1,000 events of every kind.
     public init(
-        site: String? = nil, since: Timestamp? = nil, afterID: Int64? = nil, kinds: [EventKind] = [], limit: Int = 1_000
+        site: String? = nil, group: String? = nil, since: Timestamp? = nil, afterID: Int64? = nil,
+        kinds: [EventKind] = [], limit: Int = 1_000
     ) {
         self.site = site
+        self.group = group
         self.since = since
         self.afterID = afterID
         self.kinds = kinds
@@ -38,21 +42,24 @@ extension EventStore {
     /// Appends `events` in one transaction (all or none) and returns them with their ids.
     @discardableResult
     public func recordEvents(_ events: [Event]) throws -> [Event] {
-        try write { db in
-            try events.map { event in
-                try db.execute(
-                    sql: """
-                        INSERT INTO event (at, controller, grp, site, epoch, kind, details)
-                        VALUES (?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
-                        event.at.milliseconds, event.controller, event.group, event.site, event.epoch,
-                        event.kind.rawValue, event.details.jsonText,
-                    ])
-                var stored = event
-                stored.id = db.lastInsertedRowID
-                return stored
-            }
+        try write { db in try Self.insert(events, db) }
+    }
+
+    /// Inserts `events` inside the caller's transaction.
+    static func insert(_ events: [Event], _ db: Database) throws -> [Event] {
+        try events.map { event in
+            try db.execute(
+                sql: """
+                    INSERT INTO event (at, controller, grp, site, epoch, kind, details)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    event.at.milliseconds, event.controller, event.group, event.site, event.epoch,
+                    event.kind.rawValue, event.details.jsonText,
+                ])
+            var stored = event
+            stored.id = db.lastInsertedRowID
+            return stored
         }
     }
 
@@ -63,6 +70,10 @@ extension EventStore {
         if let site = query.site {
             clauses.append("site = ?")
             arguments += [site]
+        }
+        if let group = query.group {
+            clauses.append("grp = ?")
+            arguments += [group]
         }
         if let since = query.since {
             clauses.append("at >= ?")

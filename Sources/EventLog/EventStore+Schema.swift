@@ -40,6 +40,26 @@ extension EventStore {
         migrator.registerMigration("v1-controller-info") { db in
             try db.execute(sql: "CREATE TABLE controller_info (key TEXT PRIMARY KEY, value TEXT);")
         }
+        migrator.registerMigration("v2-groups") { db in
+            // The durable `GroupState` per group (JSON), and one row per failover or drill.
+            try db.execute(
+                sql: """
+                    CREATE TABLE group_state (
+                        grp TEXT PRIMARY KEY,
+                        updated_at INTEGER NOT NULL,
+                        json TEXT NOT NULL
+                    );
+                    CREATE TABLE incident (
+                        id TEXT PRIMARY KEY,
+                        grp TEXT NOT NULL,
+                        epoch INTEGER NOT NULL,
+                        decided_at INTEGER NOT NULL,
+                        result TEXT NOT NULL,
+                        json TEXT NOT NULL
+                    );
+                    CREATE INDEX incident_grp_decided ON incident(grp, decided_at);
+                    """)
+        }
         return migrator
     }()
 
