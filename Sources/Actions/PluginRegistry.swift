@@ -1,0 +1,36 @@
+import FailoverCore
+
+/// Which plugin performs a resolved step's action.
+///
+/// `exec` specs go to the exec plugin, `verify` to the plugin the controller injects (it
+/// probes the target's checks), and any plugin name found in `plugins` to that plugin,
+/// which wins over the built-in ones (tests inject `RecordingAction`s this way).
+public struct PluginRegistry: Sendable {
+    private let exec: any ActionPlugin
+    private let verify: (any ActionPlugin)?
+    private let plugins: [String: any ActionPlugin]
+
+    /// Creates a registry. `plugins` is keyed by `ActionSpec.plugin` (`exec`, ...).
+    public init(
+        exec: any ActionPlugin = ExecAction(), verify: (any ActionPlugin)? = nil,
+        plugins: [String: any ActionPlugin] = [:]
+    ) {
+        self.exec = exec
+        self.verify = verify
+        self.plugins = plugins
+    }
+
+    /// The plugin for `action`, or nil when none can run it (skip, unavailable, a verify
+    /// step without a verify plugin, an unknown plugin name).
+    public func plugin(for action: ResolvedAction) -> (any ActionPlugin)? {
+        switch action {
+        case .plugin(let spec):
+            if let injected = plugins[spec.plugin] { return injected }
+            switch spec {
+            case .exec: return exec
+            }
+        case .verify: return verify
+        case .skip, .unavailable: return nil
+        }
+    }
+}
