@@ -9,7 +9,7 @@ extension GroupFSM {
         guard !config.preHook.isEmpty else { return decide(at: now, why: why, election: election) }
         let message = "asking the pre hook before \(verb(run)) \(config.name) from \(run.from) to \(run.to): \(why)"
         return [
-            .event(GroupEvent(kind: .hookStarted, site: run.to, epoch: run.epoch, message: message, details: ["why": .string(why)])),
+            .event(GroupEvent(kind: .hookStarted, site: run.to, epoch: state.epoch, message: message, details: ["why": .string(why)])),
             .runHook(context(run)),
         ]
     }

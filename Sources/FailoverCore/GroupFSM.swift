@@ -86,7 +86,7 @@ public struct GroupFSM: Sendable, Equatable {
 
     /// `east down by 2 of 3 controllers`.
     func downReason(_ site: SiteSnapshot, _ snapshot: WorldSnapshot) -> String {
-        "\(site.name) down by \(snapshot.needed) of \(snapshot.members) controller\(snapshot.members == 1 ? "" : "s")"
+        "\(site.name) down by \(snapshot.needed) of \(snapshot.members) controllers"
     }
 
     // steady ➜ awaiting hook / running (failback): the configured primary has been up for

@@ -146,6 +146,17 @@ public struct RunContext: Sendable, Equatable {
     /// A human forced it past eligibility checks.
     public var force: Bool
 
+    /// Creates a context.
+    public init(group: String, incident: String, kind: RunKind, from: String, to: String, epoch: Int, force: Bool = false) {
+        self.group = group
+        self.incident = incident
+        self.kind = kind
+        self.from = from
+        self.to = to
+        self.epoch = epoch
+        self.force = force
+    }
+
     /// A drill (`FAILOVER_DRILL=1`): plugins wait for zero lag before promoting.
     public var drill: Bool { kind == .drill }
 }

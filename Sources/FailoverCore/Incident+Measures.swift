@@ -69,3 +69,17 @@ func zip<A, B>(_ a: A?, _ b: B?) -> (A, B)? {
     guard let a, let b else { return nil }
     return (a, b)
 }
+
+/// An incident with its derived figures, as `report --json` and `GET /incidents` show it.
+public struct IncidentView: Sendable, Equatable, Codable {
+    /// The stored timeline.
+    public var incident: Incident
+    /// What it measured.
+    public var measures: IncidentMeasures
+
+    /// The view of `incident`.
+    public init(_ incident: Incident) {
+        self.incident = incident
+        measures = incident.measures
+    }
+}

@@ -27,6 +27,20 @@ public struct ResolvedStep: Sendable, Equatable {
     /// What a failed step does to the plan.
     public var onFailure: FailurePolicy
 
+    /// Creates a resolved step.
+    public init(
+        index: Int, kind: StepKind, site: String?, action: ResolvedAction, timeout: Duration, retries: Int,
+        onFailure: FailurePolicy
+    ) {
+        self.index = index
+        self.kind = kind
+        self.site = site
+        self.action = action
+        self.timeout = timeout
+        self.retries = retries
+        self.onFailure = onFailure
+    }
+
     /// `drain east: exec /usr/local/bin/drain east` style text, safe to print.
     public var summary: String {
         let what: String

@@ -92,6 +92,8 @@ public struct StatusReport: Sendable, Equatable, Codable {
     public var coordination: CoordinationStatus
     /// Every configured site.
     public var sites: [SiteStatus]
+    /// Every failover group.
+    public var groups: [GroupStatus]
     /// Human-readable reasons behind `level`.
     public var problems: [String]
     /// The overall severity.
@@ -100,7 +102,7 @@ public struct StatusReport: Sendable, Equatable, Codable {
     /// Creates a report and derives `level` and `problems` from its content.
     public init(
         controller: String, startedAt: Timestamp?, generatedAt: Timestamp, source: String,
-        coordination: CoordinationStatus, sites: [SiteStatus]
+        coordination: CoordinationStatus, sites: [SiteStatus], groups: [GroupStatus] = []
     ) {
         self.controller = controller
         self.startedAt = startedAt
@@ -108,7 +110,31 @@ public struct StatusReport: Sendable, Equatable, Codable {
         self.source = source
         self.coordination = coordination
         self.sites = sites
+        self.groups = groups
         (level, problems) = StatusReport.assess(coordination: coordination, sites: sites)
+        for (level, problem) in groups.compactMap(StatusReport.assess) {
+            self.level = max(self.level, level)
+            problems.append(problem)
+        }
+    }
+
+    /// The severity a group adds: critical when stuck or held with its primary down,
+    /// warning while failing over, paused or suspended.
+    static func assess(_ group: GroupStatus) -> (StatusLevel, String)? {
+        if let run = group.run {
+            let what = "\(run.incident) (\(run.kind.rawValue) \(run.from) → \(run.to))"
+            switch run.phase {
+            case .stuck:
+                return (.critical, "group \(group.name) is stuck at step \(run.step)/\(run.steps) (\(run.stepKind.rawValue)) of \(what): \(run.error ?? "needs a human")")
+            case .suspended:
+                return (.warning, "group \(group.name) is paused in the middle of \(what), before step \(run.step)/\(run.steps)")
+            case .running, .awaitingHook:
+                return (.warning, "group \(group.name) is failing over: \(what), step \(run.step)/\(run.steps) (\(run.stepKind.rawValue))")
+            }
+        }
+        if let hold = group.hold { return (.critical, "group \(group.name) cannot fail over its down primary \(group.primary): \(hold.rawValue)") }
+        if group.paused { return (.warning, "group \(group.name) is paused (maintenance): no automatic failover") }
+        return nil
     }
 
     /// The severity rule: critical for no quorum or a down site that is a group's primary
@@ -144,7 +170,7 @@ public struct StatusReport: Sendable, Equatable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case controller, source, coordination, sites, problems, level
+        case controller, source, coordination, sites, groups, problems, level
         case startedAt = "started_at", generatedAt = "generated_at"
     }
 }

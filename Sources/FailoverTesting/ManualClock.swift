@@ -27,6 +27,8 @@ public final class ManualClock: Clock, Sendable {
         var now = Instant(offset: .zero)
         var sleepers: [Sleeper] = []
         var nextID = 0
+        /// Sleepers cancelled before they were registered: they must not register.
+        var cancelledEarly: Set<Int> = []
         var waiters: [(Int, CheckedContinuation<Void, Never>)] = []
     }
 
@@ -48,7 +50,8 @@ public final class ManualClock: Clock, Sendable {
         }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
-                let resumeNow = state.withLock { s -> Bool in
+                let resumeNow = state.withLock { s -> Bool? in
+                    if s.cancelledEarly.remove(id) != nil { return nil }
                     if deadline <= s.now { return true }
                     s.sleepers.append(Sleeper(id: id, deadline: deadline, continuation: c))
                     let ready = s.waiters.filter { $0.0 <= s.sleepers.count }
@@ -56,11 +59,19 @@ public final class ManualClock: Clock, Sendable {
                     ready.forEach { $0.1.resume() }
                     return false
                 }
-                if resumeNow { c.resume() }
+                switch resumeNow {
+                case nil: c.resume(throwing: CancellationError())
+                case true?: c.resume()
+                case false?: break
+                }
             }
         } onCancel: {
+            // The cancellation may come before the sleeper is registered: remember it then.
             let sleeper = state.withLock { s -> Sleeper? in
-                guard let i = s.sleepers.firstIndex(where: { $0.id == id }) else { return nil }
+                guard let i = s.sleepers.firstIndex(where: { $0.id == id }) else {
+                    s.cancelledEarly.insert(id)
+                    return nil
+                }
                 return s.sleepers.remove(at: i)
             }
             sleeper?.continuation.resume(throwing: CancellationError())
