@@ -35,6 +35,11 @@ let package = Package(
         .target(name: "CurlHTTP", dependencies: ["CCurl", "CurlShim"]),
         .target(name: "Probes", dependencies: ["FailoverCore", "CurlHTTP"]),
         .target(name: "Coordination", dependencies: ["FailoverCore"]),
+        // Action plugins (exec, ...), the step runner and the pre hook.
+        .target(
+            name: "Actions",
+            dependencies: ["FailoverCore", .product(name: "Logging", package: "swift-log")]
+        ),
         .target(
             name: "EventLog",
             dependencies: ["FailoverCore", .product(name: "GRDB", package: "GRDB.swift")]
@@ -42,7 +47,7 @@ let package = Package(
         .target(
             name: "Controller",
             dependencies: [
-                "FailoverCore", "FailoverConfig", "Probes", "Coordination", "EventLog", "CurlHTTP",
+                "FailoverCore", "FailoverConfig", "Probes", "Coordination", "EventLog", "CurlHTTP", "Actions",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -75,12 +80,17 @@ let package = Package(
         .testTarget(
             name: "FailoverCoreTests",
             dependencies: ["FailoverCore", "FailoverConfig", "FailoverTesting", "Coordination"],
-            resources: [.copy("Scenarios"), .copy("BadConfigs")]
+            resources: [.copy("Scenarios"), .copy("BadConfigs"), .copy("GroupScenarios")]
         ),
         // Probes against real nginx / TCP listeners / ICMP on loopback.
         .testTarget(
             name: "ProbesTests",
             dependencies: ["FailoverCore", "Probes", "CurlHTTP", "FailoverTesting"]
+        ),
+        // Exec plugin against real child processes; the step runner with recording plugins.
+        .testTarget(
+            name: "ActionsTests",
+            dependencies: ["Actions", "FailoverCore", "FailoverTesting"]
         ),
         .testTarget(
             name: "EventLogTests",

@@ -2,35 +2,47 @@ import EventLog
 import FailoverCore
 import Foundation
 
-/// The controller's HTTP API: `GET /healthz`, `GET /status`, `GET /events`.
+/// What the API's handlers read and act on.
+struct APIContext: Sendable {
+    let config: ControllerConfig
+    let board: StatusBoard
+    let store: EventStore
+    let supervisor: GroupSupervisor
+    let wallClock: any WallClock
+}
+
+/// The controller's HTTP API: `GET /healthz`, `/status`, `/events`, `/groups`,
+/// `/incidents`, `/groups/{g}/plan`, and the authenticated `POST /groups/{g}/failover`,
+/// `drill`, `pause`, `resume` (see `APIServer+Groups.swift`).
 ///
-/// Read-only in this version; every answer is JSON built from the `StatusBoard` and the
-/// event log, with the same shapes as `failoverctl status --json` and `events --json`.
+/// Every answer is JSON with the same shapes as the CLI's `--json` output.
 enum APIServer {
     /// The service serving the API on `address`.
-    static func service(
-        address: ListenAddress, board: StatusBoard, store: EventStore, wallClock: any WallClock,
-        onRunning: @escaping @Sendable () async -> Void
-    ) -> StatusHTTPServer {
-        StatusHTTPServer(address: address, onRunning: onRunning) { request in
-            await route(request, board: board, store: store, wallClock: wallClock)
-        }
+    static func service(address: ListenAddress, context: APIContext, onRunning: @escaping @Sendable () async -> Void)
+        -> StatusHTTPServer
+    {
+        StatusHTTPServer(address: address, onRunning: onRunning) { request in await route(request, context) }
     }
 
-    static func route(_ request: APIRequest, board: StatusBoard, store: EventStore, wallClock: any WallClock) async
-        -> APIReply
-    {
+    static func route(_ request: APIRequest, _ context: APIContext) async -> APIReply {
         do {
+            if request.path.hasPrefix("/groups/") { return try await groupRoute(request, context) }
+            guard request.method != "POST" else { return .error(405, "\(request.path) takes GET") }
             switch request.path {
             case "/healthz":
-                return try json(HealthReply(status: "ok", schedule: await board.schedule))
+                return try json(HealthReply(status: "ok", schedule: await context.board.schedule))
             case "/status":
-                return try json(await board.report())
+                return try json(await context.board.report())
             case "/events":
-                let query = try eventQuery(request.query, now: wallClock.now())
-                return try json(try store.events(query))
+                return try json(try context.store.events(try eventQuery(request.query, now: context.wallClock.now())))
+            case "/groups":
+                return try json(await context.supervisor.statuses())
+            case "/incidents":
+                let limit = try positive(request.query["limit"], name: "limit") ?? 100
+                let incidents = try context.store.incidents(group: request.query["group"], limit: limit)
+                return try json(incidents.map(IncidentView.init))
             default:
-                return .error(404, "no such endpoint: \(request.path) (try /healthz, /status, /events)")
+                return .error(404, "no such endpoint: \(request.path) (try /healthz, /status, /events, /groups, /incidents)")
             }
         } catch let error as BadRequest {
             return .error(400, error.message)
@@ -44,25 +56,23 @@ enum APIServer {
         var schedule: ScheduleStats
     }
 
-    /// A query parameter the API cannot use.
+    /// A query parameter or body the API cannot use.
     struct BadRequest: Error {
         let message: String
     }
 
-    /// `?site=east&since=10m&limit=100&after_id=42&kind=site_state_changed`.
+    /// `?site=east&group=web&since=10m&limit=100&after_id=42&kind=site_state_changed`.
     static func eventQuery(_ params: [String: String], now: Timestamp) throws -> EventQuery {
         var query = EventQuery()
         query.site = params["site"]
+        query.group = params["group"]
         if let since = params["since"] {
             guard let window = Duration(text: since) else {
                 throw BadRequest(message: "since: \"\(since)\" is not a duration like 10m")
             }
             query.since = now.advanced(by: .zero - window)
         }
-        if let limit = params["limit"] {
-            guard let value = Int(limit), value > 0 else { throw BadRequest(message: "limit: not a positive number") }
-            query.limit = min(value, 100_000)
-        }
+        if let limit = try positive(params["limit"], name: "limit") { query.limit = min(limit, 100_000) }
         if let after = params["after_id"] {
             guard let value = Int64(after), value >= 0 else { throw BadRequest(message: "after_id: not an event id") }
             query.afterID = value
@@ -74,9 +84,15 @@ enum APIServer {
         return query
     }
 
-    static func json<T: Encodable>(_ value: T) throws -> APIReply {
+    static func positive(_ text: String?, name: String) throws -> Int? {
+        guard let text else { return nil }
+        guard let value = Int(text), value > 0 else { throw BadRequest(message: "\(name): not a positive number") }
+        return value
+    }
+
+    static func json<T: Encodable>(_ value: T, status: Int = 200) throws -> APIReply {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return APIReply(status: 200, body: try encoder.encode(value))
+        return APIReply(status: status, body: try encoder.encode(value))
     }
 }

@@ -1,3 +1,4 @@
+import Actions
 import Coordination
 import EventLog
 import FailoverCore
@@ -20,6 +21,10 @@ public struct ControllerRuntime: Sendable {
     let wallClock: any WallClock
     /// How often changed site statuses are saved for `status` without a controller.
     public var statusFlushInterval: Duration = .seconds(2)
+    /// Plugins by name that replace the built-in ones (benchmarks and tests).
+    public var plugins: [String: any ActionPlugin] = [:]
+    /// The wait between a step's failed attempt and the next.
+    public var backoff = Backoff()
 
     /// Creates the service; by default with the `local` coordinator and the system clock.
     public init(
@@ -47,8 +52,12 @@ public struct ControllerRuntime: Sendable {
             scheduler: RoundScheduler(
                 sites: config.sites, prober: prober, clock: ContinuousClock(), wallClock: wallClock, board: board),
             flushInterval: statusFlushInterval)
+        let (snapshots, sink) = AsyncStream.makeStream(of: WorldSnapshot.self, bufferingPolicy: .bufferingNewest(8))
+        await board.connect { sink.yield($0) }
+        let supervisor = makeSupervisor(store: store, board: board)
+        let groups = GroupService(supervisor: supervisor, board: board, snapshots: snapshots, clock: ContinuousClock())
         let api = APIServer.service(
-            address: config.listen, board: board, store: store, wallClock: wallClock,
+            address: config.listen, context: APIContext(config: config, board: board, store: store, supervisor: supervisor, wallClock: wallClock),
             onRunning: { [logger, config] in
                 logger.notice("controller \(config.id) serving its API on http://\(config.listen)")
                 await onReady()
@@ -57,6 +66,7 @@ public struct ControllerRuntime: Sendable {
             configuration: .init(
                 services: [
                     .init(service: monitors, successTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(service: groups, successTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: api, successTerminationBehavior: .gracefullyShutdownGroup),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
@@ -69,6 +79,19 @@ public struct ControllerRuntime: Sendable {
         }
         await coordinator.leave()
         await recordStop(store, board: board, reason: "shutdown")
+    }
+
+    /// The group supervisor with its step runner: exec and verify built in, `plugins` on top.
+    private func makeSupervisor(store: EventStore, board: StatusBoard) -> GroupSupervisor {
+        let secrets = config.secrets
+        let exec = ExecAction(secrets: secrets, logger: logger)
+        let verify = VerifyAction(sites: config.sites, prober: prober, clock: ContinuousClock(), wallClock: wallClock)
+        let observer = StepEvents(controller: config.id, store: store, wallClock: wallClock, secrets: secrets, logger: logger)
+        let runner = StepRunner(
+            registry: PluginRegistry(exec: exec, verify: verify, plugins: plugins), observer: observer,
+            wallClock: wallClock, backoff: backoff, logger: logger)
+        return GroupSupervisor(
+            config: config, store: store, board: board, runner: runner, hooks: exec, wallClock: wallClock, logger: logger)
     }
 
     private func recordStart(_ store: EventStore, at: Timestamp) throws {

@@ -25,6 +25,8 @@ public struct StateReader: Sendable {
     public struct Unanswered: Error, CustomStringConvertible {
         /// What went wrong.
         public let description: String
+        /// The HTTP status when the API answered with an error (409 refused, 401...), else nil.
+        public var status: Int? = nil
     }
 
     /// The live status from the API.
@@ -36,16 +38,27 @@ public struct StateReader: Sendable {
     public func liveEvents(_ query: EventQuery) async throws(Unanswered) -> [Event] {
         var items = ["limit=\(query.limit)"]
         if let site = query.site { items.append("site=\(percentEncoded(site))") }
+        if let group = query.group { items.append("group=\(percentEncoded(group))") }
+        if let after = query.afterID { items.append("after_id=\(after)") }
         if let since = query.since { items.append("since=\(max(Timestamp(Date()).since(since).milliseconds, 0))ms") }
         return try await get("/events?" + items.joined(separator: "&"), as: [Event].self)
     }
 
-    private func get<T: Decodable>(_ path: String, as: T.Type) async throws(Unanswered) -> T {
-        let request = HTTPRequest(url: endpoint + path, timeout: timeout, connectTimeout: .seconds(1), bodyLimit: 64 << 20)
+    func get<T: Decodable>(_ path: String, as: T.Type) async throws(Unanswered) -> T {
+        try await call(HTTPRequest(url: endpoint + path, timeout: timeout, connectTimeout: .seconds(1), bodyLimit: 64 << 20), as: T.self)
+    }
+
+    /// Performs `request` and decodes a 2xx JSON answer; anything else is `Unanswered`,
+    /// with `status` and the API's `error` message when it answered.
+    func call<T: Decodable>(_ request: HTTPRequest, as: T.Type) async throws(Unanswered) -> T {
+        let path = String(request.url.dropFirst(endpoint.count))
         let response = await engine.perform(request)
         if let error = response.error { throw Unanswered(description: "no answer from \(endpoint): \(error.message)") }
-        guard response.status == 200 else {
-            throw Unanswered(description: "\(endpoint)\(path) answered HTTP \(response.status): \(response.text.prefix(200))")
+        guard (200..<300).contains(response.status) else {
+            let message = (try? JSONDecoder().decode([String: String].self, from: response.body))?["error"]
+            throw Unanswered(
+                description: message ?? "\(endpoint)\(path) answered HTTP \(response.status): \(response.text.prefix(200))",
+                status: response.status)
         }
         guard !response.bodyTruncated else {
             throw Unanswered(description: "\(endpoint)\(path) sent more than \(request.bodyLimit >> 20) MiB; ask for fewer events (--limit)")
@@ -72,9 +85,19 @@ public struct StateReader: Sendable {
         }
         let savedAt = saved.values.map(\.updatedAt).max() ?? info?.startedAt ?? now
         let coordination = CoordinationStatus(backend: "local", quorate: true, leader: nil, members: [config.id])
+        let states = try store.groupStates()
+        let groups = try config.groups.map { group in
+            let fsm = GroupFSM(config: group, state: states[group.name])
+            return GroupStatus(fsm, last: try fsm.state.lastIncident.flatMap { try store.incident(id: $0) })
+        }
         var report = StatusReport(
             controller: info?.id ?? config.id, startedAt: info?.startedAt, generatedAt: savedAt, source: "state",
-            coordination: coordination, sites: sites)
+            coordination: coordination, sites: sites.map { site in
+                var site = site
+                site.primaryOf = groups.filter { $0.primary == site.name }.map(\.name)
+                site.standbyOf = groups.filter { $0.primary != site.name && $0.sites.contains(site.name) }.map(\.name)
+                return site
+            }, groups: groups)
         let age = now.since(savedAt).text
         report.markStale(reason: "no controller answered (\(why)); showing the state saved \(age) ago")
         return report
@@ -85,7 +108,7 @@ public struct StateReader: Sendable {
         try openStore()?.events(query)
     }
 
-    private func openStore() throws -> EventStore? {
+    func openStore() throws -> EventStore? {
         let path = EventStore.path(inStateDirectory: config.stateDir)
         do {
             return try EventStore(path: path, readOnly: true)
@@ -94,7 +117,7 @@ public struct StateReader: Sendable {
         }
     }
 
-    private func percentEncoded(_ text: String) -> String {
+    func percentEncoded(_ text: String) -> String {
         text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? text
     }
 }

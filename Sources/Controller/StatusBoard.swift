@@ -21,6 +21,11 @@ actor StatusBoard {
         var changed = false
         /// This controller's current vote has not reached coordination yet.
         var voteUnpublished = false
+        /// When the quorum verdict last changed.
+        var quorumSince: Timestamp?
+        /// The streak that made this controller's verdict down: its last good and first
+        /// failed round (the start of an incident's RTO).
+        var downStreak: (lastOK: Timestamp?, firstFail: Timestamp?) = (nil, nil)
     }
 
     let controllerID: String
@@ -36,6 +41,12 @@ actor StatusBoard {
     private var lastSave: Timestamp?
     private var completedRounds = 0
     private var roundWaiters: [(Int, CheckedContinuation<Void, Never>)] = []
+    /// Votes needed for a quorum verdict (from the last coordination view).
+    var needed = 1
+    /// Where a fresh snapshot goes when a quorum verdict changes (the group supervisor).
+    var snapshotSink: (@Sendable (WorldSnapshot) -> Void)?
+    /// The groups' part of status reports, supplied by the group supervisor.
+    var groupStatuses: [GroupStatus] = []
 
     init(
         config: ControllerConfig, startedAt: Timestamp, store: EventStore, coordinator: any Coordinator,
@@ -67,6 +78,9 @@ actor StatusBoard {
         var changed = false
         for case .transition(let transition) in effects {
             sites[site]?.changed = true
+            if transition.changesVerdict, transition.to.verdict == .down {
+                sites[site]?.downStreak = (transition.lastOK, transition.firstFail)
+            }
             record(transition, of: entry.config, round: round)
             changed = changed || transition.changesVerdict
         }
@@ -119,6 +133,9 @@ actor StatusBoard {
     /// Only `names` are compared when given (a vote of ours can change only its own site).
     func apply(_ view: CoordinationView, sites names: [String]? = nil) {
         coordination = view.status
+        needed = view.policy.quorum
+        var verdictChanged = false
+        defer { if verdictChanged { snapshotSink?(snapshot()) } }
         for name in names ?? order {
             guard var entry = sites[name] else { continue }
             let quorum = view.verdict(for: name)
@@ -129,7 +146,9 @@ actor StatusBoard {
             }
             let from = entry.quorum.verdict
             entry.quorum = quorum
+            entry.quorumSince = wallClock.now()
             entry.changed = true
+            verdictChanged = true
             let message = VerdictMessage.quorum(site: name, from: from, to: quorum)
             logger.notice("\(message)", metadata: ["site": "\(name)"])
             let details: JSONValue = .object([
@@ -152,10 +171,45 @@ actor StatusBoard {
 
     /// A status report of this moment.
     func report() -> StatusReport {
-        let statuses = order.compactMap { sites[$0].map(Self.status) }
+        var statuses = order.compactMap { sites[$0].map(Self.status) }
+        for index in statuses.indices {
+            let name = statuses[index].name
+            statuses[index].primaryOf = groupStatuses.filter { $0.primary == name }.map(\.name)
+            statuses[index].standbyOf = groupStatuses.filter { $0.primary != name && $0.sites.contains(name) }.map(\.name)
+        }
         return StatusReport(
             controller: controllerID, startedAt: startedAt, generatedAt: wallClock.now(), source: "api",
-            coordination: coordination, sites: statuses)
+            coordination: coordination, sites: statuses, groups: groupStatuses)
+    }
+
+    /// The immutable view the group machines decide on: every site's quorum verdict with
+    /// its down streak, latency, and whether this controller may act.
+    func snapshot() -> WorldSnapshot {
+        let now = wallClock.now()
+        let canAct = coordination.quorate && coordination.leader == controllerID
+        let whyNot = coordination.quorate ? "this controller is not the leader (\(coordination.leader ?? "none"))" : "no quorum"
+        let views = order.compactMap { name -> SiteSnapshot? in
+            guard let entry = sites[name] else { return nil }
+            let totals = entry.checks.map(\.timings.total)
+            let down = entry.quorum.verdict == .down
+            return SiteSnapshot(
+                name: name, verdict: entry.quorum.verdict, since: entry.quorumSince,
+                lastOK: down ? entry.downStreak.lastOK : entry.fsm.lastOK, firstFail: down ? entry.downStreak.firstFail : nil,
+                latencyMs: totals.isEmpty ? nil : totals.reduce(0, +) / Double(totals.count))
+        }
+        return WorldSnapshot(
+            at: now, canAct: canAct, whyNot: canAct ? nil : whyNot, sites: views, needed: needed,
+            members: coordination.members.count)
+    }
+
+    /// Connects the group supervisor: where snapshots go, and its status source.
+    func connect(snapshots sink: @escaping @Sendable (WorldSnapshot) -> Void) {
+        snapshotSink = sink
+    }
+
+    /// Replaces the groups' part of status reports.
+    func setGroupStatuses(_ statuses: [GroupStatus]) {
+        groupStatuses = statuses
     }
 
     /// Saves site statuses in one transaction: at once when a state or verdict changed,

@@ -2,11 +2,14 @@ import FailoverCore
 import Foundation
 import ServiceLifecycle
 
-/// One request as the API sees it: method, path and decoded query parameters.
+/// One request as the API sees it: method, path, decoded query parameters, headers
+/// (names in lower case) and body.
 struct APIRequest: Sendable {
     var method: String
     var path: String
     var query: [String: String]
+    var headers: [String: String] = [:]
+    var body = Data()
 }
 
 /// One answer: a status and a JSON (or text) body (an `Error` too, so a parse failure can carry its reply).
@@ -25,7 +28,8 @@ struct APIReply: Error, Sendable {
 /// A deliberately small HTTP/1.1 server for the controller's read-only API.
 ///
 /// It speaks just enough HTTP for `curl`, the CLI and a Prometheus scraper: one request
-/// per connection (`Connection: close`), `GET`/`HEAD` only, a 16 KiB request limit, a
+/// per connection (`Connection: close`), `GET`/`HEAD` and `POST` with a `Content-Length`
+/// body (the commands), a 16 KiB limit on head and body together, a
 /// 5 s read/write timeout and at most 32 connections at once; anything else gets a
 /// plain error status. It costs no event-loop threads and little memory, which keeps an
 /// idle controller small (see docs/benchmarks.md).
@@ -113,8 +117,8 @@ final class StatusHTTPServer: Service, @unchecked Sendable, CustomStringConverti
             Self.write(reply, head: false, to: client)
             return
         }
-        guard request.method == "GET" || request.method == "HEAD" else {
-            Self.write(.error(405, "only GET and HEAD"), head: false, to: client)
+        guard ["GET", "HEAD", "POST"].contains(request.method) else {
+            Self.write(.error(405, "only GET, HEAD and POST"), head: false, to: client)
             return
         }
         let reply = ReplyBox()
@@ -163,25 +167,45 @@ extension StatusHTTPServer {
         return fd
     }
 
-    /// Reads the request head (the body of a GET is not read) and parses it.
+    /// Reads the request head and the `Content-Length` body that follows it, and parses them.
     static func readRequest(_ client: Int32) -> Result<APIRequest, APIReply> {
         var buffer = [UInt8]()
-        var chunk = [UInt8](repeating: 0, count: 4_096)
         let end: [UInt8] = [13, 10, 13, 10]
         while buffer.count < maxRequestBytes {
-            let count = chunk.withUnsafeMutableBytes { recv(client, $0.baseAddress, $0.count, 0) }
-            if count <= 0 { return .failure(.error(408, "incomplete request")) }
-            buffer.append(contentsOf: chunk[0..<count])
-            if let headEnd = buffer.firstRange(of: end) {
-                return parse(head: String(decoding: buffer[..<headEnd.lowerBound], as: UTF8.self))
+            guard receive(client, into: &buffer) else { return .failure(.error(408, "incomplete request")) }
+            guard let headEnd = buffer.firstRange(of: end) else { continue }
+            var request: APIRequest
+            switch parse(head: String(decoding: buffer[..<headEnd.lowerBound], as: UTF8.self)) {
+            case .success(let parsed): request = parsed
+            case .failure(let reply): return .failure(reply)
             }
+            let length = Int(request.headers["content-length"] ?? "0") ?? -1
+            guard length >= 0 else { return .failure(.error(400, "malformed Content-Length")) }
+            guard headEnd.upperBound + length <= maxRequestBytes else {
+                return .failure(.error(413, "request larger than \(maxRequestBytes) bytes"))
+            }
+            while buffer.count < headEnd.upperBound + length {
+                guard receive(client, into: &buffer) else { return .failure(.error(408, "incomplete request body")) }
+            }
+            request.body = Data(buffer[headEnd.upperBound..<(headEnd.upperBound + length)])
+            return .success(request)
         }
         return .failure(.error(431, "request head larger than \(maxRequestBytes) bytes"))
     }
 
-    /// Parses `METHOD /path?query HTTP/1.x` (header lines are not needed).
+    /// Appends what one `recv` returns; false on end of stream, error or timeout.
+    private static func receive(_ client: Int32, into buffer: inout [UInt8]) -> Bool {
+        var chunk = [UInt8](repeating: 0, count: 4_096)
+        let count = chunk.withUnsafeMutableBytes { recv(client, $0.baseAddress, $0.count, 0) }
+        guard count > 0 else { return false }
+        buffer.append(contentsOf: chunk[0..<count])
+        return true
+    }
+
+    /// Parses `METHOD /path?query HTTP/1.x` and the header lines.
     static func parse(head: String) -> Result<APIRequest, APIReply> {
-        let requestLine = head.split(separator: "\r\n", maxSplits: 1).first ?? ""
+        let lines = head.split(separator: "\r\n", omittingEmptySubsequences: false)
+        let requestLine = lines.first ?? ""
         let parts = requestLine.split(separator: " ")
         guard parts.count == 3, parts[2].hasPrefix("HTTP/1."), parts[1].hasPrefix("/") else {
             return .failure(.error(400, "malformed request line"))
@@ -199,7 +223,13 @@ extension StatusHTTPServer {
                 query[name] = value
             }
         }
-        return .success(APIRequest(method: String(parts[0]), path: path, query: query))
+        var headers: [String: String] = [:]
+        for line in lines.dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { return .failure(.error(400, "malformed header line")) }
+            let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
+            headers[name] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        return .success(APIRequest(method: String(parts[0]), path: path, query: query, headers: headers))
     }
 
     private static func decode(_ text: Substring) -> String? {
@@ -207,7 +237,8 @@ extension StatusHTTPServer {
     }
 
     static func write(_ reply: APIReply, head: Bool, to client: Int32) {
-        let reason = [200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 408: "Request Timeout",
+        let reason = [200: "OK", 202: "Accepted", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
+            404: "Not Found", 405: "Method Not Allowed", 408: "Request Timeout", 409: "Conflict", 413: "Content Too Large",
             431: "Request Header Fields Too Large", 500: "Internal Server Error", 503: "Service Unavailable"][reply.status]
             ?? "Status"
         let headText = "HTTP/1.1 \(reply.status) \(reason)\r\nContent-Type: \(reply.contentType)\r\n"

@@ -82,7 +82,7 @@ struct ProgramLookup: Sendable {
         // directory is not a place to find programs in.
         let dirs = path.split(separator: ":").map(String.init)
         let found = dirs.contains { Self.problem(atPath: ($0 as NSString).appendingPathComponent(program)) == nil }
-        return found ? nil : "command \"\(program)\" is not found on PATH (\(path))"
+        return found ? nil : "command \"\(program)\" is not found on the controller's PATH (write its full path)"
     }
 
     /// Why the file at `path` cannot be run; nil when it is an executable file.

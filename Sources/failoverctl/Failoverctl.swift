@@ -8,7 +8,11 @@ struct Failoverctl: AsyncParsableCommand {
         abstract: "Multi-site health monitor and failover controller.",
         discussion: """
             Exit codes of `status`: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (as a Nagios check).
-            A configuration error exits with 2 and names file, line and key.
+            A configuration error exits with 2 and names file, line and key. drill, failover, pause and resume
+            need a running controller and controller.api_token.
             """,
-        subcommands: [Run.self, Check.self, Status.self, Events.self])
+        subcommands: [
+            Run.self, Check.self, Status.self, Events.self, Report.self, Drill.self, Failover.self, Pause.self,
+            Resume.self,
+        ])
 }

@@ -20,7 +20,25 @@ enum StatusTable {
             }
         }
         lines.append(contentsOf: table(rows))
+        if !report.groups.isEmpty {
+            lines.append("")
+            lines.append(contentsOf: table(groupRows(report.groups)))
+        }
         return lines.joined(separator: "\n")
+    }
+
+    static func groupRows(_ groups: [GroupStatus]) -> [[String]] {
+        var rows = [["GROUP", "PRIMARY", "STATE", "EPOCH", "NOW", "LAST INCIDENT"]]
+        for group in groups {
+            let now = group.run.map { "\($0.incident) \($0.from)→\($0.to) step \($0.step)/\($0.steps) \($0.stepKind.rawValue)" }
+                ?? group.hold.map { "held: \($0.rawValue)" } ?? "-"
+            let last = group.lastIncident.map { i in
+                let rto = i.rtoMs.map { " RTO \(ReportTable.ms($0))" } ?? ""
+                return "\(i.id) \(i.kind.rawValue) \(i.from)→\(i.to) \(i.result.rawValue)\(rto) \(i.passed ? "PASS" : "FAIL")"
+            } ?? "-"
+            rows.append([group.name, group.primary, group.phase, "\(group.epoch)", now, last])
+        }
+        return rows
     }
 
     static func result(_ r: ProbeResult) -> String {

@@ -17,7 +17,9 @@ final class ControllerProcess {
     var wrapper: [String] = []
 
     /// Writes `failoverctl.yaml` (with `sites:` = the given files) and the site files.
-    init(sites: [String: String], id: String = "it-1") throws {
+    /// `extra` is appended to the controller file (e.g. `groups:` and `controller` keys are
+    /// not: use `apiToken` for the token).
+    init(sites: [String: String], id: String = "it-1", extra: String = "", apiToken: String? = nil) throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("fo-it-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("sites"), withIntermediateDirectories: true)
         port = try FreePort.tcp()
@@ -26,9 +28,11 @@ final class ControllerProcess {
               id: \(id)
               listen: 127.0.0.1:\(port)
               state_dir: state
+            \(apiToken.map { "  api_token: \($0)" } ?? "")
             coordination:
               backend: local
             sites: sites/
+            \(extra)
             """
         try controller.write(toFile: configPath, atomically: true, encoding: .utf8)
         for (name, text) in sites {
@@ -39,10 +43,17 @@ final class ControllerProcess {
     /// A site file: the debounce keys, then `checks`, YAML list items written from column 0.
     static func site(
         _ name: String, interval: String = "200ms", timeout: String = "150ms", fall: Int = 1, rise: Int = 1,
-        checks: String
+        checks: String, actions: String = ""
     ) -> String {
         let items = checks.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n")
-        return "name: \(name)\ninterval: \(interval)\ntimeout: \(timeout)\nfall: \(fall)\nrise: \(rise)\nchecks:\n" + items
+        let site = "name: \(name)\ninterval: \(interval)\ntimeout: \(timeout)\nfall: \(fall)\nrise: \(rise)\nchecks:\n" + items
+        return actions.isEmpty ? site : site + "\nactions:\n" + actions.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n")
+    }
+
+    /// The API's JSON at `path`, decoded loosely.
+    func json(_ path: String) throws -> Any? {
+        guard let data = try get(path) else { return nil }
+        return try JSONSerialization.jsonObject(with: data)
     }
 
     deinit {

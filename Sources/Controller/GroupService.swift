@@ -1,0 +1,36 @@
+import FailoverCore
+import ServiceLifecycle
+
+/// Feeds the group supervisor: a snapshot whenever a quorum verdict changes, and one every
+/// `tick` for the timers (cooldown, failback). On graceful shutdown it stops running steps,
+/// whose plan resumes at that step on the next start.
+struct GroupService<C: Clock>: Service where C.Duration == Duration {
+    let supervisor: GroupSupervisor
+    let board: StatusBoard
+    let snapshots: AsyncStream<WorldSnapshot>
+    let clock: C
+    var tick: Duration = .seconds(1)
+
+    func run() async throws {
+        await supervisor.start()
+        await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await snapshot in snapshots { await supervisor.update(snapshot) }
+                }
+                group.addTask {
+                    while true {
+                        do { try await clock.sleep(for: tick) } catch { return }
+                        await supervisor.update(await board.snapshot())
+                    }
+                }
+            }
+        }
+        await supervisor.shutdown()
+    }
+}
+
+extension GroupService: CustomStringConvertible {
+    /// What service-lifecycle logs: no configuration, which may hold secrets.
+    var description: String { "GroupService" }
+}

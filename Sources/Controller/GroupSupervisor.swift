@@ -1,0 +1,212 @@
+import Actions
+import EventLog
+import FailoverCore
+import Logging
+
+/// Owns every group's `GroupFSM` and performs its effects: events, incidents and the new
+/// state are written in one transaction before anything is done, then hooks and steps run
+/// in tasks whose results come back here.
+///
+/// A state that cannot be written stops the group from acting: nothing happens that the
+/// event log does not hold first.
+actor GroupSupervisor {
+    let config: ControllerConfig
+    let store: EventStore
+    let board: StatusBoard
+    let runner: StepRunner
+    let hooks: ExecAction
+    let wallClock: any WallClock
+    let logger: Logger
+    private var machines: [String: GroupFSM] = [:]
+    private var lastIncidents: [String: Incident] = [:]
+    private var tasks: [String: Task<Void, Never>] = [:]
+    private var started = false
+
+    init(
+        config: ControllerConfig, store: EventStore, board: StatusBoard, runner: StepRunner, hooks: ExecAction,
+        wallClock: any WallClock, logger: Logger
+    ) {
+        self.config = config
+        self.store = store
+        self.board = board
+        self.runner = runner
+        self.hooks = hooks
+        self.wallClock = wallClock
+        self.logger = logger
+    }
+
+    /// Loads the stored states and resumes any plan a previous process left running.
+    func start() async {
+        let stored = (try? store.groupStates()) ?? [:]
+        for group in config.groups {
+            var state = stored[group.name]
+            if let primary = state?.primary, !group.sites.contains(primary) {
+                logger.warning(
+                    "group \(group.name): stored primary \(primary) is no longer one of its sites; starting from \(group.primary)",
+                    metadata: ["group": "\(group.name)"])
+                state = nil
+            }
+            machines[group.name] = GroupFSM(config: group, state: state)
+            lastIncidents[group.name] = state?.lastIncident.flatMap { try? store.incident(id: $0) }
+        }
+        started = true
+        for group in config.groups {
+            perform(group.name, machines[group.name]!.restart(at: wallClock.now()))
+        }
+        await publishStatus()
+    }
+
+    /// Takes in a fresh snapshot: every group may start (or hold) a failover.
+    func update(_ snapshot: WorldSnapshot) async {
+        guard started else { return }
+        for name in config.groups.map(\.name) {
+            guard var fsm = machines[name] else { continue }
+            let effects = fsm.observe(snapshot)
+            guard fsm != machines[name] else { continue }
+            machines[name] = fsm
+            perform(name, effects)
+        }
+        await publishStatus()
+    }
+
+    /// Runs a human's command on `group`; returns the group's status after it.
+    func command(_ command: GroupCommand, group name: String) async throws(CommandError) -> GroupStatus {
+        guard started, var fsm = machines[name] else { throw .unknownGroup(name) }
+        let snapshot = await board.snapshot()
+        do {
+            let effects = try fsm.handle(command, snapshot: snapshot)
+            machines[name] = fsm
+            perform(name, effects)
+        } catch {
+            throw .refused(error.description)
+        }
+        await publishStatus()
+        return status(name)!
+    }
+
+    /// The status of every group.
+    func statuses() -> [GroupStatus] { config.groups.compactMap { status($0.name) } }
+
+    /// The status of `group`, nil when unknown.
+    func status(_ name: String) -> GroupStatus? {
+        machines[name].map { GroupStatus($0, last: lastIncidents[name]) }
+    }
+
+    /// A copy of the machine of `group`, for previews.
+    func machine(_ name: String) -> GroupFSM? { machines[name] }
+
+    /// Cancels running steps and hooks (their plan resumes at that step after a restart)
+    /// and waits for them to end.
+    func shutdown() async {
+        let running = tasks
+        tasks = [:]
+        for task in running.values { task.cancel() }
+        for task in running.values { await task.value }
+    }
+
+    private func publishStatus() async {
+        await board.setGroupStatuses(statuses())
+    }
+
+    /// Records the effects' events, incidents and the new state in one transaction, then
+    /// starts the hook or step they ask for.
+    private func perform(_ name: String, _ effects: [GroupEffect]) {
+        guard let fsm = machines[name] else { return }
+        let at = wallClock.now()
+        var events: [Event] = []
+        var incidents: [Incident] = []
+        for effect in effects {
+            switch effect {
+            case .event(let e): events.append(event(e, group: name, at: at))
+            case .saveIncident(let incident): incidents.append(incident)
+            case .runHook, .runStep: break
+            }
+        }
+        do {
+            try store.recordGroupChange(group: name, state: fsm.state, events: events, incidents: incidents, at: at)
+        } catch {
+            logger.critical(
+                "group \(name): cannot record its state, so it will not act: \(error)", metadata: ["group": "\(name)"])
+            return
+        }
+        if let last = incidents.last { lastIncidents[name] = last }
+        for event in events { log(event) }
+        for effect in effects {
+            switch effect {
+            case .runHook(let context): launch(name) { await self.hook(context) }
+            case .runStep(let context, let index): launch(name) { await self.step(context, index: index) }
+            case .event, .saveIncident: break
+            }
+        }
+    }
+
+    private func event(_ e: GroupEvent, group: String, at: Timestamp) -> Event {
+        var details = e.details
+        details["message"] = .string(e.message)
+        return Event(
+            at: at, controller: config.id, group: group, site: e.site, epoch: e.epoch, kind: e.kind,
+            details: .object(details))
+    }
+
+    private func log(_ event: Event) {
+        let message = event.details["message"]?.stringValue ?? event.kind.rawValue
+        var metadata: Logger.Metadata = ["group": "\(event.group ?? "")", "epoch": "\(event.epoch ?? 0)"]
+        if let site = event.site { metadata["site"] = "\(site)" }
+        switch event.kind {
+        case .failoverStuck, .noEligibleTarget: logger.critical("\(message)", metadata: metadata)
+        case .failoverNeeded, .failoverVetoed, .failoverHeld: logger.warning("\(message)", metadata: metadata)
+        default: logger.notice("\(message)", metadata: metadata)
+        }
+    }
+
+    private func launch(_ group: String, _ work: @escaping @Sendable () async -> Void) {
+        tasks[group] = Task { await work() }
+    }
+
+    private func hook(_ context: RunContext) async {
+        guard let group = config.group(named: context.group) else { return }
+        let result: HookResult
+        do {
+            result = try await hooks.runHook(command: group.preHook, context: context, timeout: group.hookTimeout)
+        } catch {
+            return  // cancelled: asked again after a restart
+        }
+        await hookFinished(context.group, result)
+    }
+
+    private func hookFinished(_ name: String, _ result: HookResult) async {
+        guard var fsm = machines[name] else { return }
+        let effects = fsm.hookFinished(allowed: result.allowed, detail: result.detail, at: wallClock.now())
+        machines[name] = fsm
+        perform(name, effects)
+        await publishStatus()
+    }
+
+    private func step(_ context: RunContext, index: Int) async {
+        guard let group = config.group(named: context.group) else { return }
+        let step = Plan.resolve(group, sites: config.sites, from: context.from, to: context.to)[index]
+        let outcome: StepOutcome
+        do {
+            outcome = try await runner.run(step, context: context)
+        } catch {
+            return  // cancelled at shutdown: the stored plan resumes at this step
+        }
+        await stepFinished(context.group, outcome)
+    }
+
+    private func stepFinished(_ name: String, _ outcome: StepOutcome) async {
+        guard var fsm = machines[name] else { return }
+        let effects = fsm.stepFinished(outcome, at: wallClock.now())
+        machines[name] = fsm
+        perform(name, effects)
+        await publishStatus()
+    }
+}
+
+/// Why a command was not carried out.
+enum CommandError: Error, Sendable {
+    /// No group has that name.
+    case unknownGroup(String)
+    /// The group refused it (busy, paused, target not eligible...).
+    case refused(String)
+}
