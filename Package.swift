@@ -72,6 +72,15 @@ let package = Package(
             dependencies: ["Probes", "CurlHTTP", "FailoverCore"],
             path: "Sources/ProbeBench"
         ),
+        // Benchmark driver: quorum verdict to first plan step, through a real controller runtime.
+        .executableTarget(
+            name: "failover-bench",
+            dependencies: [
+                "Controller", "Actions", "EventLog", "FailoverCore", "FailoverTesting",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/FailoverBench"
+        ),
         // Test kit: manual clock, recording fakes, scenario runner, server harness.
         .target(
             name: "FailoverTesting",

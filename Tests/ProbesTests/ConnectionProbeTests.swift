@@ -51,8 +51,10 @@ import Testing
         let elapsed = started.duration(to: clock.now)
         #expect(result.diagnosis == .timeout, "\(result)")
         #expect(result.kind == scheme)
-        #expect(elapsed < .milliseconds(800), "the probe took \(elapsed) with a 300 ms timeout")
+        // curl's own clock bounds the probe tightly; the wall time also holds the scheduling
+        // of this task, which CPU-bound suites running beside it on two cores can delay.
         #expect(result.timings.total < 800)
+        #expect(elapsed < .seconds(2), "the probe took \(elapsed) with a 300 ms timeout")
     }
 
     @Test func aStoppedNginxRefusesConnections() async throws {
