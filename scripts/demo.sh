@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make demo`: builds failoverctl, starts the three-site lab (deploy/lab/lab.sh), runs a
-# controller on it, fails site east and brings it back, and shows what failoverctl saw
-# with the measured time of each step. Everything it starts is stopped on every exit path.
+# controller on it, fails site east (the primary of group web) so the group fails over to
+# west, brings east back, runs a planned drill back to east, and shows what failoverctl
+# saw and did with the measured RTO of each incident. Everything it starts is stopped on every exit path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -56,9 +57,9 @@ status_code() { "$BIN" status --config "$CONFIG" >/dev/null 2>&1 && echo 0 || ec
 
 status_meaning() {
     case "$1" in
-        0) echo "all sites up" ;;
-        1) echo "warning" ;;
-        2) echo "critical: a site is down" ;;
+        0) echo "OK" ;;
+        1) echo "warning: a standby down, a site suspect, a group paused or failing over" ;;
+        2) echo "critical: a primary down, a group stuck" ;;
         3) echo "unknown" ;;
         *) echo "unexpected" ;;
     esac
@@ -95,6 +96,32 @@ wait_status() {
     done
 }
 
+# Polls `status --json` until group $1's primary is $2 and no failover runs, for at most $3 seconds.
+wait_group() {
+    local group=$1 want=$2 limit=$3 what=$4 start state
+    start=$(now_us)
+    while :; do
+        state=$("$BIN" status --config "$CONFIG" --json 2>/dev/null | python3 -c '
+import json, sys
+report = json.load(sys.stdin)
+group = next((g for g in report.get("groups", []) if g["name"] == sys.argv[1]), None)
+print("%s %s" % (group["primary"], group["phase"]) if group else "none none")' "$group" || true)
+        [ "$state" = "$want steady" ] && return 0
+        if ! kill -0 "$CTL_PID" 2>/dev/null; then
+            echo "demo: the controller exited while waiting until $what" >&2
+            show_log >&2
+            exit 1
+        fi
+        if [ $(($(now_us) - start)) -ge $((limit * 1000000)) ]; then
+            echo "demo: timed out after ${limit}s waiting until $what (group: $state)" >&2
+            show_status >&2
+            show_log >&2
+            exit 1
+        fi
+        sleep "$POLL"
+    done
+}
+
 stop_controller() {
     local pid=$CTL_PID start rc=0
     start=$(now_us)
@@ -112,7 +139,7 @@ stop_controller() {
     say "controller stopped (exit $rc) $(since "$start") s after SIGTERM"
 }
 
-header "[1/6] Building failoverctl (swift build --product failoverctl; the first build takes minutes)"
+header "[1/7] Building failoverctl (swift build --product failoverctl; the first build takes minutes)"
 t=$(now_us)
 if ! "$SWIFT" build --product failoverctl >"$RUN_DIR/build.log" 2>&1; then
     echo "demo: swift build failed:" >&2
@@ -122,10 +149,13 @@ fi
 BIN="$("$SWIFT" build --show-bin-path)/failoverctl"
 say "built $BIN in $(since "$t") s"
 
-header "[2/6] Starting the lab: one nginx, three TLS sites on loopback"
+header "[2/7] Starting the lab: one nginx, three TLS sites on loopback"
 export LAB_DIR="$RUN_DIR/lab"
 export FAILOVERCTL_LAB_CA="$LAB_DIR/ca.pem"
 export FAILOVERCTL_STATE_DIR="$RUN_DIR/state"
+# The bearer token the drill command sends (the lab config reads it as controller.api_token).
+FAILOVERCTL_API_TOKEN="demo-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+export FAILOVERCTL_API_TOKEN
 FAILOVERCTL_LISTEN="127.0.0.1:$(free_port)"
 export FAILOVERCTL_LISTEN
 t=$(now_us)
@@ -134,7 +164,7 @@ say "lab ready in $(since "$t") s: east :18441, west :18442, eu :18443 (GET /hea
 say "\$ failoverctl check --config $CONFIG"
 "$BIN" check --config "$CONFIG" 2>&1 | indent
 
-header "[3/6] Starting the controller (local coordination, API on $FAILOVERCTL_LISTEN)"
+header "[3/7] Starting the controller (local coordination, API on $FAILOVERCTL_LISTEN)"
 say "\$ failoverctl run --config $CONFIG --log-level info"
 t=$(now_us)
 "$BIN" run --config "$CONFIG" --log-level info >"$LOG" 2>&1 &
@@ -145,37 +175,58 @@ show_log
 say "all sites up $T_START s after the controller started (rise=2 good rounds at interval 1s)"
 show_status
 
-header "[4/6] Failing east: its /health now answers 503"
+header "[4/7] Failing east: its /health now answers 503"
 t=$(now_us)
 "$LAB" down east | indent
 say "ping and tcp still pass, but require: all fails the round when the api check fails;"
-say "after fall=3 failed rounds (1 s apart) failoverctl marks east down."
-wait_status 2 "$CHANGE_TIMEOUT" "east is marked down"
-T_DOWN=$(since "$t")
+say "after fall=3 failed rounds (1 s apart) east is down, and group web, whose primary it is,"
+say "fails over to its first healthy standby: drain and fence east, promote and switch DNS to west,"
+say "verify west, update the CMDB (the lab's actions are deploy/lab/action.sh)."
+wait_group web west "$CHANGE_TIMEOUT" "group web has failed over to west"
+T_FAILOVER=$(since "$t")
 show_log
-say "east marked down $T_DOWN s after it started failing"
+say "group web on west $T_FAILOVER s after east started failing"
 show_status
-say "\$ failoverctl events --config $CONFIG --since 5m"
-"$BIN" events --config "$CONFIG" --since 5m 2>&1 | indent
+say "\$ failoverctl events --config $CONFIG --group web --since 5m"
+"$BIN" events --config "$CONFIG" --group web --since 5m 2>&1 | indent
+say "what the actions recorded ($LAB_DIR/actions.log):"
+indent <"$LAB_DIR/actions.log"
+say "\$ failoverctl report --config $CONFIG --group web"
+"$BIN" report --config "$CONFIG" --group web 2>&1 | indent || true
 
-header "[5/6] Restoring east: /health answers 200 again"
+header "[5/7] Restoring east: /health answers 200 again"
 t=$(now_us)
 "$LAB" up east | indent
-say "after rise=2 good rounds failoverctl marks east up again."
+say "after rise=2 good rounds east is up again; failback is manual, so west stays primary."
 wait_status 0 "$CHANGE_TIMEOUT" "east is up again"
 T_UP=$(since "$t")
 show_log
 say "east marked up $T_UP s after it recovered"
 show_status
-say "\$ failoverctl events --config $CONFIG --site east --since 5m"
-"$BIN" events --config "$CONFIG" --site east --since 5m 2>&1 | indent
 
-header "[6/6] Stopping the controller (SIGTERM)"
+header "[6/7] A planned drill back to east (failoverctl drill --planned)"
+say "\$ failoverctl drill --planned --config $CONFIG --group web --to east --dry-run"
+"$BIN" drill --planned --config "$CONFIG" --group web --to east --dry-run 2>&1 | indent
+say "\$ failoverctl drill --planned --config $CONFIG --group web --to east"
+t=$(now_us)
+rc=0
+"$BIN" drill --planned --config "$CONFIG" --group web --to east >"$RUN_DIR/drill.out" 2>&1 || rc=$?
+indent <"$RUN_DIR/drill.out"
+T_DRILL=$(since "$t")
+say "(exit $rc: 0 passed, 1 missed a target, 2 stuck, vetoed or refused)"
+[ "$rc" = 0 ] || { show_log >&2; exit 1; }
+show_log
+show_status
+
+header "[7/7] Stopping the controller (SIGTERM)"
 stop_controller
 show_log
 
 header "Summary"
-say "all sites up after start:   $T_START s"
-say "east down -> marked down:   $T_DOWN s  (fall 3 x interval 1s)"
-say "east up -> marked up:       $T_UP s  (rise 2 x interval 1s)"
+say "all sites up after start:         $T_START s"
+say "east failing -> web on west:      $T_FAILOVER s  (fall 3 x interval 1s, then the plan)"
+say "east restored -> marked up:       $T_UP s  (rise 2 x interval 1s)"
+say "planned drill back to east:       $T_DRILL s"
+say "incidents with their measured RTO and RPO:"
+"$BIN" report --config "$CONFIG" 2>&1 | indent || true
 say "the lab and the temporary directory $RUN_DIR are removed now."

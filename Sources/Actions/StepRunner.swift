@@ -1,5 +1,4 @@
 import FailoverCore
-import Logging
 
 /// Runs one resolved plan step of a failover to its end: attempts, per-attempt timeout,
 /// retries with backoff, progress to a `StepObserver`, and a `StepOutcome` for the
@@ -20,20 +19,18 @@ public struct StepRunner: Sendable {
     private let clock: any Clock<Duration>
     let wallClock: any WallClock
     private let backoff: Backoff
-    let logger: Logger
 
     /// Creates a runner. `clock` times attempts and backoff; `wallClock` stamps records.
     public init(
         registry: PluginRegistry, observer: any StepObserver = NoStepObserver(),
         clock: any Clock<Duration> = ContinuousClock(), wallClock: any WallClock = SystemWallClock(),
-        backoff: Backoff = Backoff(), logger: Logger = Logger(label: "failoverctl.actions")
+        backoff: Backoff = Backoff()
     ) {
         self.registry = registry
         self.observer = observer
         self.clock = clock
         self.wallClock = wallClock
         self.backoff = backoff
-        self.logger = logger
     }
 
     /// Runs `step` of the failover `context` to its end and returns its outcome; throws
@@ -56,7 +53,6 @@ public struct StepRunner: Sendable {
                 outcome = finish(step, startedAt: startedAt, attempts: 0, result: .failed, error: error)
             }
         }
-        log(outcome, step: step, context: context)
         await observer.stepFinished(context, step: step, outcome: outcome)
         return outcome
     }
@@ -79,9 +75,6 @@ public struct StepRunner: Sendable {
                     return finish(
                         step, startedAt: startedAt, attempts: attempt, result: .failed, error: error.description)
                 }
-                logger.info(
-                    "\(step.kind.rawValue) attempt \(attempt) failed, retrying in \(delay.text): \(error)",
-                    metadata: metadata(step, context))
                 try await clock.sleep(for: delay)
                 attempt += 1
             }

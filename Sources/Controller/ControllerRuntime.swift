@@ -89,7 +89,7 @@ public struct ControllerRuntime: Sendable {
         let observer = StepEvents(controller: config.id, store: store, wallClock: wallClock, secrets: secrets, logger: logger)
         let runner = StepRunner(
             registry: PluginRegistry(exec: exec, verify: verify, plugins: plugins), observer: observer,
-            wallClock: wallClock, backoff: backoff, logger: logger)
+            wallClock: wallClock, backoff: backoff)
         return GroupSupervisor(
             config: config, store: store, board: board, runner: runner, hooks: exec, wallClock: wallClock, logger: logger)
     }

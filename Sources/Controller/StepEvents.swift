@@ -14,7 +14,7 @@ struct StepEvents: StepObserver {
     let logger: Logger
 
     func stepStarted(_ context: RunContext, step: ResolvedStep, at: Timestamp) async {
-        let message = "\(context.group) \(context.incident): step \(step.index + 1) \(step.summary)"
+        let message = "\(context.incident): step \(step.index + 1) \(step.summary)"
         record(context, step, .stepStarted, at: at, message: message, [:])
     }
 
@@ -22,7 +22,7 @@ struct StepEvents: StepObserver {
         _ context: RunContext, step: ResolvedStep, attempt: Int, error: ActionError, retryIn: Duration?
     ) async {
         let next = retryIn.map { "retrying in \($0.text)" } ?? "no attempt left"
-        let message = "\(context.group) \(context.incident): step \(step.index + 1) (\(step.kind.rawValue)) attempt \(attempt) failed, \(next): \(error)"
+        let message = "\(context.incident): step \(step.index + 1) (\(step.kind.rawValue)) attempt \(attempt) failed, \(next): \(error)"
         var details: [String: JSONValue] = ["attempt": .number(Double(attempt)), "error": .string(error.description)]
         if let retryIn { details["retry_in_ms"] = .number(Double(retryIn.milliseconds)) }
         record(context, step, .stepAttemptFailed, at: wallClock.now(), message: message, details)
@@ -32,7 +32,7 @@ struct StepEvents: StepObserver {
         let record = outcome.record
         let took = record.endedAt.since(record.startedAt).text
         let detail = record.error.map { ": \($0)" } ?? (record.changed.isEmpty ? "" : ": " + record.changed.joined(separator: "; "))
-        let message = "\(context.group) \(context.incident): step \(step.index + 1) (\(step.kind.rawValue)) \(record.result.rawValue) after \(record.attempts) attempt\(record.attempts == 1 ? "" : "s") in \(took)\(detail)"
+        let message = "\(context.incident): step \(step.index + 1) (\(step.kind.rawValue)) \(record.result.rawValue) after \(record.attempts) attempt\(record.attempts == 1 ? "" : "s") in \(took)\(detail)"
         var details: [String: JSONValue] = [
             "result": .string(record.result.rawValue), "attempts": .number(Double(record.attempts)),
             "duration_ms": .number(Double(record.endedAt.since(record.startedAt).milliseconds)),

@@ -41,9 +41,13 @@ extension YAMLReader {
         return [resolved] + argv.dropFirst()
     }
 
-    /// `path` resolved against the directory of this reader's file.
+    /// `path` resolved against the directory of this reader's file, made absolute so the
+    /// controller finds it whatever its working directory.
     private func relativeToFile(_ path: String) -> String {
-        let dir = (file as NSString).deletingLastPathComponent
+        var dir = (file as NSString).deletingLastPathComponent
+        if !dir.hasPrefix("/") {
+            dir = (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(dir)
+        }
         return ((dir as NSString).appendingPathComponent(path) as NSString).standardizingPath
     }
 }

@@ -11,7 +11,8 @@ struct Check: AsyncParsableCommand {
     func run() async throws {
         let config = try options.load()
         print("\(config.sourcePath): OK")
-        print("controller \(config.id), API on \(config.listen), state in \(config.stateDir), coordination local")
+        let commands = config.apiToken == nil ? "commands disabled (no api_token)" : "commands need the api_token"
+        print("controller \(config.id), API on \(config.listen) (\(commands)), state in \(config.stateDir), coordination local")
         for site in config.sites {
             let region = site.region.map { " (\($0))" } ?? ""
             print(
@@ -21,6 +22,27 @@ struct Check: AsyncParsableCommand {
                 let timeout = check.timeout.map { ", timeout \($0.text)" } ?? ""
                 print("  \(check.name): \(check.kind.label) \(check.kind.redactedTarget)\(timeout)")
             }
+            for kind in StepKind.siteActionKinds {
+                if let action = site.actions[kind] { print("  \(kind.rawValue): \(action.plugin)") }
+            }
         }
+        for group in config.groups { print(Self.summary(group)) }
+    }
+
+    /// `group web: primary east, standbys west (1), eu (2); failover automatic ...` and its plan.
+    static func summary(_ group: GroupConfig) -> String {
+        let standbys = group.standbys.map { "\($0.site) (\($0.priority))" }.joined(separator: ", ")
+        var policy = "failover \(group.failover.rawValue), failback \(group.failback.rawValue), cooldown \(group.cooldown.text)"
+        if let lag = group.maxLagBytes { policy += ", max_lag \(lag) B" }
+        if let rto = group.rto { policy += ", rto \(rto.text)" }
+        if let rpo = group.rpo { policy += ", rpo \(rpo.text)" }
+        var lines = ["group \(group.name): primary \(group.primary), standbys \(standbys); \(policy)"]
+        if !group.preHook.isEmpty { lines.append("  pre hook: \(group.preHook[0]) (timeout \(group.hookTimeout.text))") }
+        for (index, step) in group.plan.enumerated() {
+            let what = step.kind == .exec ? "exec \(step.command[0])" : step.kind.rawValue
+            let extra = step.optional ? ", optional" : ""
+            lines.append("  \(index + 1). \(what): timeout \(step.timeout.text), \(step.retries) retries, on failure \(step.onFailure.rawValue)\(extra)")
+        }
+        return lines.joined(separator: "\n")
     }
 }

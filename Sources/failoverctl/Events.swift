@@ -7,13 +7,16 @@ import Foundation
 /// `failoverctl events`: the event log.
 struct Events: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show recorded events (verdict changes, controller starts and stops).",
+        abstract: "Show recorded events (verdicts, failovers and their steps, controller starts and stops).",
         discussion: "Asks the running controller, else reads the event log in state_dir.")
 
     @OptionGroup var options: ConfigOptions
 
     @Option(help: "Only events about this site.")
     var site: String?
+
+    @Option(help: "Only events about this failover group.")
+    var group: String?
 
     @Option(help: "Only events newer than this, e.g. 10m, 2h.", transform: { text in
         guard let duration = Duration(text: text) else { throw ValidationError("--since: \"\(text)\" is not a duration like 10m") }
@@ -40,7 +43,11 @@ struct Events: AsyncParsableCommand {
             Terminal.error("--site: no site named \"\(site)\" in \(config.sourcePath)")
             throw ExitCode(2)
         }
-        let query = EventQuery(site: site, since: since.map { Timestamp(Date()).advanced(by: .zero - $0) }, limit: limit)
+        if let group, config.group(named: group) == nil {
+            Terminal.error("--group: no group named \"\(group)\" in \(config.sourcePath)")
+            throw ExitCode(2)
+        }
+        let query = EventQuery(site: site, group: group, since: since.map { Timestamp(Date()).advanced(by: .zero - $0) }, limit: limit)
         let reader = StateReader(config: config, endpoint: endpoint)
         let events: [Event]
         do {

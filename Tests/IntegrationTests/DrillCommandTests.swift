@@ -103,6 +103,12 @@ final class DrillCommandTests: XCTestCase {
         let resume = try c.run(["resume", "--group", "web"])
         XCTAssertTrue(resume.stdout.contains("web: steady"), resume.stdout)
         XCTAssertEqual(c.stop(), 0, c.logTail())
-        XCTAssertFalse(c.logTail(400).contains(FailoverEndToEndTests.token), "the API token reached the log")
+        // The token reaches neither the log (at debug level), the events, status nor report.
+        let token = FailoverEndToEndTests.token
+        XCTAssertFalse(c.logTail(100_000).contains(token), "the API token reached the log")
+        for command in [["events", "--json"], ["status", "--json"], ["report", "--json"], ["check"]] {
+            let output = try c.run(command)
+            XCTAssertFalse(output.stdout.contains(token) || output.stderr.contains(token), "\(command) shows the API token")
+        }
     }
 }
