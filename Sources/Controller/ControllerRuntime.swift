@@ -41,7 +41,7 @@ public struct ControllerRuntime: Sendable {
     /// Runs until a shutdown signal (or `cancel`), then returns. Throws when the state
     /// cannot be opened or the API cannot listen.
     public func run(onReady: @escaping @Sendable () async -> Void = {}) async throws {
-        let store = try EventStore(path: EventStore.path(inStateDirectory: config.stateDir))
+        let store = try EventStore(path: EventStore.path(inStateDirectory: config.stateDir), backgroundCheckpoints: true)
         let startedAt = wallClock.now()
         try recordStart(store, at: startedAt)
         try await coordinator.join()

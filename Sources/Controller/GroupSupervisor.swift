@@ -51,7 +51,7 @@ actor GroupSupervisor {
         }
         started = true
         for group in config.groups {
-            perform(group.name, machines[group.name]!.restart(at: wallClock.now()))
+            await commit(group.name) { fsm, now in fsm.restart(at: now) }
         }
         await publishStatus()
     }
@@ -62,23 +62,28 @@ actor GroupSupervisor {
         for name in config.groups.map(\.name) {
             guard var fsm = machines[name] else { continue }
             let effects = fsm.observe(snapshot)
-            guard fsm != machines[name] else { continue }
-            machines[name] = fsm
-            perform(name, effects)
+            guard !effects.isEmpty || fsm != machines[name] else { continue }
+            // Not recorded: the machine stays as it was and judges the next snapshot again.
+            try? apply(name, fsm, effects)
         }
         await publishStatus()
     }
 
     /// Runs a human's command on `group`; returns the group's status after it.
     func command(_ command: GroupCommand, group name: String) async throws(CommandError) -> GroupStatus {
-        guard started, var fsm = machines[name] else { throw .unknownGroup(name) }
+        // The snapshot first: the machine is read after the last suspension point.
         let snapshot = await board.snapshot()
+        guard started, var fsm = machines[name] else { throw .unknownGroup(name) }
+        let effects: [GroupEffect]
         do {
-            let effects = try fsm.handle(command, snapshot: snapshot)
-            machines[name] = fsm
-            perform(name, effects)
+            effects = try fsm.handle(command, snapshot: snapshot)
         } catch {
             throw .refused(error.description)
+        }
+        do {
+            try apply(name, fsm, effects)
+        } catch {
+            throw .refused("the controller cannot record it, so nothing was done: \(error)")
         }
         await publishStatus()
         return status(name)!
@@ -108,10 +113,10 @@ actor GroupSupervisor {
         await board.setGroupStatuses(statuses())
     }
 
-    /// Records the effects' events, incidents and the new state in one transaction, then
-    /// starts the hook or step they ask for.
-    private func perform(_ name: String, _ effects: [GroupEffect]) {
-        guard let fsm = machines[name] else { return }
+    /// Records the effects' events, incidents and `fsm`'s state in one transaction; only
+    /// then does the machine take the new state and the hook or step they ask for start.
+    /// On a failed write nothing changes and the error is logged and thrown.
+    private func apply(_ name: String, _ fsm: GroupFSM, _ effects: [GroupEffect]) throws {
         let at = wallClock.now()
         var events: [Event] = []
         var incidents: [Incident] = []
@@ -126,9 +131,10 @@ actor GroupSupervisor {
             try store.recordGroupChange(group: name, state: fsm.state, events: events, incidents: incidents, at: at)
         } catch {
             logger.critical(
-                "group \(name): cannot record its state, so it will not act: \(error)", metadata: ["group": "\(name)"])
-            return
+                "group \(name): cannot record its state, so it does not act: \(error)", metadata: ["group": "\(name)"])
+            throw error
         }
+        machines[name] = fsm
         if let last = incidents.last { lastIncidents[name] = last }
         for event in events { log(event) }
         for effect in effects {
@@ -136,6 +142,23 @@ actor GroupSupervisor {
             case .runHook(let context): launch(name) { await self.hook(context) }
             case .runStep(let context, let index): launch(name) { await self.step(context, index: index) }
             case .event, .saveIncident: break
+            }
+        }
+    }
+
+    /// Applies `input` to the current machine until its result is recorded: a step's or a
+    /// hook's result must not be lost to a passing write error, so it is tried again every
+    /// second (on the machine as it is then) until it is recorded or the task is cancelled.
+    private func commit(_ name: String, _ input: (inout GroupFSM, Timestamp) -> [GroupEffect]) async {
+        while !Task.isCancelled {
+            guard var fsm = machines[name] else { return }
+            let effects = input(&fsm, wallClock.now())
+            if effects.isEmpty && fsm == machines[name] { return }
+            do {
+                try apply(name, fsm, effects)
+                return
+            } catch {
+                try? await Task.sleep(for: .seconds(1))
             }
         }
     }
@@ -175,10 +198,7 @@ actor GroupSupervisor {
     }
 
     private func hookFinished(_ name: String, _ result: HookResult) async {
-        guard var fsm = machines[name] else { return }
-        let effects = fsm.hookFinished(allowed: result.allowed, detail: result.detail, at: wallClock.now())
-        machines[name] = fsm
-        perform(name, effects)
+        await commit(name) { fsm, now in fsm.hookFinished(allowed: result.allowed, detail: result.detail, at: now) }
         await publishStatus()
     }
 
@@ -195,10 +215,7 @@ actor GroupSupervisor {
     }
 
     private func stepFinished(_ name: String, _ outcome: StepOutcome) async {
-        guard var fsm = machines[name] else { return }
-        let effects = fsm.stepFinished(outcome, at: wallClock.now())
-        machines[name] = fsm
-        perform(name, effects)
+        await commit(name) { fsm, now in fsm.stepFinished(outcome, at: now) }
         await publishStatus()
     }
 }

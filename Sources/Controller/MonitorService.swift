@@ -19,6 +19,12 @@ struct MonitorService<C: Clock>: Service where C.Duration == Duration {
         while !Task.isCancelled {
             do { try await scheduler.clock.sleep(for: flushInterval) } catch { return }
             await scheduler.board.flush()
+            // Checkpoints run here, off the write path (see EventStore's backgroundCheckpoints).
+            do {
+                try scheduler.board.store.checkpoint()
+            } catch {
+                scheduler.board.logger.warning("cannot checkpoint the event log: \(error)")
+            }
         }
     }
 }

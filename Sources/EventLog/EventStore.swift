@@ -32,11 +32,15 @@ public final class EventStore: Sendable {
     /// True when opened with `readOnly: true`: writes throw `EventStoreError.readOnly`.
     public let isReadOnly: Bool
     let database: any DatabaseWriter
+    /// A connection of its own for `checkpoint()`, so copying the WAL back into the
+    /// database (and its fsync) never holds up a write.
+    private let checkpointer: DatabaseQueue?
 
-    private init(path: String, database: any DatabaseWriter, readOnly: Bool) {
+    private init(path: String, database: any DatabaseWriter, readOnly: Bool, checkpointer: DatabaseQueue? = nil) {
         self.path = path
         self.database = database
         self.isReadOnly = readOnly
+        self.checkpointer = checkpointer
     }
 
     /// Opens the store at `path`.
@@ -49,20 +53,44 @@ public final class EventStore: Sendable {
     /// - Throws: `EventStoreError`: `.databaseMissing` (read-only, no file),
     ///   `.notADatabase`, `.newerSchema`, `.notInitialized` (read-only, schema incomplete),
     ///   `.cannotCreateDirectory`, `.cannotOpen`; each names the file.
-    public convenience init(path: String, readOnly: Bool = false) throws {
+    ///
+    /// With `backgroundCheckpoints` (the controller), commits never checkpoint the WAL
+    /// themselves: the owner calls `checkpoint()` every few seconds instead, so no write (an
+    /// event the controller must record before it acts) waits for a checkpoint's fsync.
+    public convenience init(path: String, readOnly: Bool = false, backgroundCheckpoints: Bool = false) throws {
         let database: any DatabaseWriter
+        var checkpointer: DatabaseQueue?
         do {
             if readOnly {
                 database = try Self.openReadOnly(path: path)
             } else {
                 try Self.createParentDirectory(of: path)
-                database = try DatabasePool(path: path, configuration: Self.configuration(readOnly: false))
+                var configuration = Self.configuration(readOnly: false)
+                if backgroundCheckpoints {
+                    configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 0") }
+                }
+                database = try DatabasePool(path: path, configuration: configuration)
                 try Self.migrate(database, path: path)
+                if backgroundCheckpoints {
+                    checkpointer = try DatabaseQueue(path: path, configuration: Self.configuration(readOnly: false))
+                }
             }
         } catch {
             throw EventStoreError.opening(path, error)
         }
-        self.init(path: path, database: database, readOnly: readOnly)
+        self.init(path: path, database: database, readOnly: readOnly, checkpointer: checkpointer)
+    }
+
+    /// Copies what the WAL holds back into the database without waiting for readers or
+    /// blocking writers (a passive checkpoint on a connection of its own). For stores
+    /// opened with `backgroundCheckpoints`; a no-op otherwise.
+    public func checkpoint() throws {
+        guard let checkpointer else { return }
+        do {
+            try checkpointer.writeWithoutTransaction { db in _ = try db.checkpoint(.passive) }
+        } catch {
+            throw EventStoreError.during(path, error)
+        }
     }
 
     /// A fresh, migrated store in memory, for tests. Nothing survives the instance.

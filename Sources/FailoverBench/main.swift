@@ -81,6 +81,7 @@ func quorumVerdict(_ site: String) throws -> (String, Timestamp)? {
 
 try await waitUntil("both sites up") { try quorumVerdict("east")?.0 == "up" && quorumVerdict("west")?.0 == "up" }
 var latencies: [Double] = []
+var breakdowns: [(total: Double, decided: Int64, stepEvent: Int64)] = []
 var primary = "east"
 for iteration in 0..<iterations {
     let other = primary == "east" ? "west" : "east"
@@ -92,7 +93,12 @@ for iteration in 0..<iterations {
     }
     guard let (verdict, downAt) = try quorumVerdict(primary), verdict == "down" else { exit(1) }
     let stamp = stamper.stamps.withLock { $0.last! }
-    latencies.append(Double(stamp.micros - downAt.milliseconds * 1_000) / 1_000)
+    let total = Double(stamp.micros - downAt.milliseconds * 1_000) / 1_000
+    latencies.append(total)
+    let group = try store.events(EventQuery(group: "web", kinds: [.failoverStarted, .stepStarted], limit: 2))
+    let decided = group.first { $0.kind == .failoverStarted }?.at.milliseconds ?? 0
+    let stepEvent = group.first { $0.kind == .stepStarted }?.at.milliseconds ?? 0
+    breakdowns.append((total, decided - downAt.milliseconds, stepEvent - decided))
     prober.set(primary, .ok)
     try await waitUntil("\(primary) up again") { try quorumVerdict(primary)?.0 == "up" }
     primary = other
@@ -100,6 +106,9 @@ for iteration in 0..<iterations {
 controller.cancel()
 
 let sorted = latencies.sorted()
+for worst in breakdowns.sorted(by: { $0.total > $1.total }).prefix(5) {
+    print(String(format: "  slowest: %.2f ms (verdict -> decided %d ms, decided -> step_started %d ms)", worst.total, worst.decided, worst.stepEvent))
+}
 func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)] }
 print(String(format: "failovers: %d  quorum verdict -> first step started (ms): p50 %.2f  p90 %.2f  p99 %.2f  max %.2f",
     sorted.count, percentile(0.5), percentile(0.9), percentile(0.99), sorted.last ?? 0))
