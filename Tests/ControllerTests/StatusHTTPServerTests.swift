@@ -19,4 +19,23 @@ final class StatusHTTPServerTests: XCTestCase {
             XCTAssertEqual(reply.status, 400, head)
         }
     }
+
+    func testHeadersAreParsedWithLowerCaseNames() throws {
+        let head = "POST /groups/web/drill HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer abc def\r\nContent-Length:  12"
+        let request = try StatusHTTPServer.parse(head: head).get()
+        XCTAssertEqual(request.method, "POST")
+        XCTAssertEqual(request.headers["authorization"], "Bearer abc def")
+        XCTAssertEqual(request.headers["content-length"], "12")
+        guard case .failure(let reply) = StatusHTTPServer.parse(head: "GET / HTTP/1.1\r\nno colon here") else {
+            return XCTFail("accepted a header line without a colon")
+        }
+        XCTAssertEqual(reply.status, 400)
+    }
+
+    func testTheBearerTokenIsComparedWhole() {
+        XCTAssertTrue(APIServer.constantTimeEqual(Array("secret-token".utf8), Array("secret-token".utf8)))
+        XCTAssertFalse(APIServer.constantTimeEqual(Array("secret-toke".utf8), Array("secret-token".utf8)))
+        XCTAssertFalse(APIServer.constantTimeEqual(Array("secret-tokeN".utf8), Array("secret-token".utf8)))
+        XCTAssertFalse(APIServer.constantTimeEqual([], Array("secret-token".utf8)))
+    }
 }

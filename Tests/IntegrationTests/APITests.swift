@@ -46,4 +46,47 @@ final class APITests: XCTestCase {
         XCTAssertEqual(parallel.stdout.split(separator: "\n").filter { $0 == "200" }.count, 20, parallel.stdout)
         XCTAssertEqual(c.stop(), 0, c.logTail())
     }
+
+    func testGroupEndpointsAuthenticationAndBadRequests() throws {
+        let listener = try TCPListener()
+        let site = { (name: String) in
+            ControllerProcess.site(
+                name, fall: 3, rise: 1, checks: "- tcp: 127.0.0.1:\(listener.port)",
+                actions: "promote: { exec: [\"/bin/true\"] }")
+        }
+        let group = "groups:\n  - name: web\n    primary: a\n    standbys: [b]\n    plan: [promote, verify]"
+        let open = try ControllerProcess(sites: ["a": site("a"), "b": site("b")], extra: group)
+        try open.start()
+        try open.waitUntilServing()
+        let base = "http://127.0.0.1:\(open.port)"
+        let refused = try curl(open, ["-X", "POST", "\(base)/groups/web/pause"])
+        XCTAssertEqual(refused.code, "403")
+        XCTAssertTrue(refused.body.contains("api_token"), refused.body)
+        XCTAssertEqual(try curl(open, ["\(base)/groups/web"]).code, "200")
+        XCTAssertEqual(try curl(open, ["\(base)/groups"]).code, "200")
+        XCTAssertEqual(try curl(open, ["\(base)/incidents?group=web"]).body, "[]")
+        XCTAssertEqual(try curl(open, ["\(base)/groups/nope"]).code, "404")
+        XCTAssertEqual(try curl(open, ["\(base)/groups/web/drill"]).code, "405")
+        XCTAssertEqual(try curl(open, ["\(base)/groups/web/plan?command=failover"]).code, "400")
+        XCTAssertEqual(open.stop(), 0, open.logTail())
+
+        let token = "api-test-token-0123456789"
+        let c = try ControllerProcess(sites: ["a": site("a"), "b": site("b")], extra: group, apiToken: token)
+        try c.start()
+        try c.waitUntilServing()
+        let auth = ["-H", "Authorization: Bearer \(token)"]
+        let cbase = "http://127.0.0.1:\(c.port)"
+        XCTAssertEqual(try curl(c, auth + ["-X", "POST", "-d", "{not json", "\(cbase)/groups/web/failover"]).code, "400")
+        XCTAssertEqual(try curl(c, auth + ["-X", "POST", "-d", "{}", "\(cbase)/groups/web/failover"]).code, "400")
+        let big = String(repeating: "x", count: 17_000)
+        XCTAssertEqual(try curl(c, auth + ["-X", "POST", "-d", big, "\(cbase)/groups/web/pause"]).code, "413")
+        let notUp = try curl(c, auth + ["-X", "POST", "-d", "{\"to\": \"a\"}", "\(cbase)/groups/web/failover"])
+        XCTAssertEqual(notUp.code, "409")
+        XCTAssertTrue(notUp.body.contains("already the primary"), notUp.body)
+        let paused = try curl(c, auth + ["-X", "POST", "\(cbase)/groups/web/pause"])
+        XCTAssertEqual(paused.code, "202")
+        XCTAssertTrue(paused.body.contains("\"phase\":\"paused\""), paused.body)
+        XCTAssertEqual(c.stop(), 0, c.logTail())
+        listener.close()
+    }
 }
