@@ -73,21 +73,21 @@ show_status() {
     say "(exit $rc: $(status_meaning "$rc"))"
 }
 
-# Polls `failoverctl status` until it exits with $1, for at most $2 seconds.
-# Fails the demo with the controller's log if the controller dies or time runs out.
-wait_status() {
-    local want=$1 limit=$2 what=$3 start rc
+# Runs the check "$4..." every $POLL s until it succeeds, for at most $1 seconds; $2 says what
+# is awaited and $3 is a function printing the current state for the timeout message. Fails
+# the demo with the controller's log if the controller dies or time runs out.
+wait_until() {
+    local limit=$1 what=$2 describe=$3 start
+    shift 3
     start=$(now_us)
-    while :; do
-        rc=$(status_code)
-        [ "$rc" = "$want" ] && return 0
+    until "$@"; do
         if ! kill -0 "$CTL_PID" 2>/dev/null; then
             echo "demo: the controller exited while waiting until $what" >&2
             show_log >&2
             exit 1
         fi
         if [ $(($(now_us) - start)) -ge $((limit * 1000000)) ]; then
-            echo "demo: timed out after ${limit}s waiting until $what (status exits $rc, wanted $want)" >&2
+            echo "demo: timed out after ${limit}s waiting until $what ($("$describe"))" >&2
             show_status >&2
             show_log >&2
             exit 1
@@ -96,31 +96,25 @@ wait_status() {
     done
 }
 
-# Polls `status --json` until group $1's primary is $2 and no failover runs, for at most $3 seconds.
-wait_group() {
-    local group=$1 want=$2 limit=$3 what=$4 start state
-    start=$(now_us)
-    while :; do
-        state=$("$BIN" status --config "$CONFIG" --json 2>/dev/null | python3 -c '
+status_is() { [ "$(status_code)" = "$1" ]; }
+describe_status() { echo "status exits $(status_code)"; }
+
+# Polls `failoverctl status` until it exits with $1, for at most $2 seconds.
+wait_status() { wait_until "$2" "$3" describe_status status_is "$1"; }
+
+# "PRIMARY PHASE" of group $1, from `status --json`.
+group_state() {
+    "$BIN" status --config "$CONFIG" --json 2>/dev/null | python3 -c '
 import json, sys
 report = json.load(sys.stdin)
 group = next((g for g in report.get("groups", []) if g["name"] == sys.argv[1]), None)
-print("%s %s" % (group["primary"], group["phase"]) if group else "none none")' "$group" || true)
-        [ "$state" = "$want steady" ] && return 0
-        if ! kill -0 "$CTL_PID" 2>/dev/null; then
-            echo "demo: the controller exited while waiting until $what" >&2
-            show_log >&2
-            exit 1
-        fi
-        if [ $(($(now_us) - start)) -ge $((limit * 1000000)) ]; then
-            echo "demo: timed out after ${limit}s waiting until $what (group: $state)" >&2
-            show_status >&2
-            show_log >&2
-            exit 1
-        fi
-        sleep "$POLL"
-    done
+print("%s %s" % (group["primary"], group["phase"]) if group else "none none")' "$1" || true
 }
+group_is() { [ "$(group_state "$1")" = "$2 steady" ]; }
+describe_web() { echo "group web: $(group_state web)"; }
+
+# Polls until group $1's primary is $2 and no failover runs, for at most $3 seconds.
+wait_group() { wait_until "$3" "$4" describe_web group_is "$1" "$2"; }
 
 stop_controller() {
     local pid=$CTL_PID start rc=0

@@ -55,7 +55,7 @@ public struct ControllerRuntime: Sendable {
         let (snapshots, sink) = AsyncStream.makeStream(of: WorldSnapshot.self, bufferingPolicy: .bufferingNewest(8))
         await board.connect { sink.yield($0) }
         let supervisor = makeSupervisor(store: store, board: board)
-        let groups = GroupService(supervisor: supervisor, board: board, snapshots: snapshots, clock: ContinuousClock())
+        let groups = GroupService(supervisor: supervisor, snapshots: snapshots, clock: ContinuousClock())
         let api = APIServer.service(
             address: config.listen, context: APIContext(config: config, board: board, store: store, supervisor: supervisor, wallClock: wallClock),
             onRunning: { [logger, config] in

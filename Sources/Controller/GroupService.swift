@@ -1,12 +1,11 @@
 import FailoverCore
 import ServiceLifecycle
 
-/// Feeds the group supervisor: a snapshot whenever a quorum verdict changes, and one every
-/// `tick` for the timers (cooldown, failback). On graceful shutdown it stops running steps,
+/// Feeds the group supervisor: a snapshot whenever a quorum verdict changes, and every
+/// `tick` a chance to re-judge the groups that wait for time (cooldown, failback). On graceful shutdown it stops running steps,
 /// whose plan resumes at that step on the next start.
 struct GroupService<C: Clock>: Service where C.Duration == Duration {
     let supervisor: GroupSupervisor
-    let board: StatusBoard
     let snapshots: AsyncStream<WorldSnapshot>
     let clock: C
     var tick: Duration = .seconds(1)
@@ -21,7 +20,7 @@ struct GroupService<C: Clock>: Service where C.Duration == Duration {
                 group.addTask {
                     while true {
                         do { try await clock.sleep(for: tick) } catch { return }
-                        await supervisor.update(await board.snapshot())
+                        await supervisor.tick()
                     }
                 }
             }

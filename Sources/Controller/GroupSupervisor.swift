@@ -59,14 +59,23 @@ actor GroupSupervisor {
     /// Takes in a fresh snapshot: every group may start (or hold) a failover.
     func update(_ snapshot: WorldSnapshot) async {
         guard started else { return }
+        var changed = false
         for name in config.groups.map(\.name) {
             guard var fsm = machines[name] else { continue }
             let effects = fsm.observe(snapshot)
             guard !effects.isEmpty || fsm != machines[name] else { continue }
             // Not recorded: the machine stays as it was and judges the next snapshot again.
             try? apply(name, fsm, effects)
+            changed = true
         }
-        await publishStatus()
+        if changed { await publishStatus() }
+    }
+
+    /// Re-judges the groups whose decision depends on time (cooldown, failback) on a fresh
+    /// snapshot; nothing when none does.
+    func tick() async {
+        guard started, machines.values.contains(where: \.waitsForTime) else { return }
+        await update(await board.snapshot())
     }
 
     /// Runs a human's command on `group`; returns the group's status after it.

@@ -23,6 +23,15 @@ public struct GroupFSM: Sendable, Equatable {
         return state.paused ? "paused" : "steady"
     }
 
+    /// Whether the passing of time alone may change what `observe` decides (a cooldown
+    /// running out, a failback coming due), so the owner needs to feed it snapshots even
+    /// when no verdict changes.
+    public var waitsForTime: Bool {
+        guard state.run == nil, !state.paused else { return false }
+        if state.hold?.reason == .cooldown { return true }
+        return config.failback == .automatic && state.primary != config.primary
+    }
+
     /// Takes in a snapshot of the sites: may start an automatic failover or failback.
     public mutating func observe(_ snapshot: WorldSnapshot) -> [GroupEffect] {
         guard snapshot.canAct, state.run == nil else { return [] }

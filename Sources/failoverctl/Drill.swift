@@ -8,9 +8,9 @@ struct Drill: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a planned DR drill: switch a group over to a standby (and back with --failback).",
         discussion: """
-            The running controller drains the primary, waits for zero replication lag where a plugin can
-            tell, promotes, switches DNS and verifies, recording the drill's RTO and RPO. --dry-run prints
-            the exact plan and runs nothing, not even the pre hook. Exit: 0 passed, 1 finished but missed
+            The running controller drains the primary, waits for zero replication lag where a plugin can \
+            tell, promotes, switches DNS and verifies, recording the drill's RTO and RPO. --dry-run prints \
+            the exact plan and runs nothing, not even the pre hook. Exit: 0 passed, 1 finished but missed \
             a target, 2 stuck, vetoed or refused.
             """)
 
@@ -26,36 +26,15 @@ struct Drill: AsyncParsableCommand {
     @Flag(help: "Return to the current primary after verification, as a second drill.")
     var failback = false
 
-    @Flag(help: "Print the resolved plan and run nothing.")
-    var dryRun = false
-
-    @Flag(help: "Print JSON (the plan with --dry-run).")
-    var json = false
-
-    @Option(help: "How long to follow the drill before giving up waiting (it goes on), e.g. 10m.", transform: parseDuration)
-    var wait: Duration = .seconds(600)
+    @OptionGroup var execution: RunOptions
 
     func validate() throws {
         guard planned else { throw ValidationError("say --planned: a drill is a planned switchover") }
     }
 
     func run() async throws {
-        let config = try options.load()
-        let group = try target.resolve(in: config)
-        let reader = StateReader(config: config, endpoint: target.endpoint)
-        let command = GroupCommand.drill(to: to, failback: failback)
-        if dryRun {
-            try await PlanPrinter.print(command, group: group.name, reader: reader, json: json)
-            return
-        }
-        throw ExitCode(try await CommandRunner(reader: reader, group: group.name).run(command, wait: wait))
+        try await execution.execute(.drill(to: to, failback: failback), config: try options.load(), target: target)
     }
-}
-
-/// Parses `--wait`-style durations.
-func parseDuration(_ text: String) throws -> Duration {
-    guard let duration = Duration(text: text) else { throw ValidationError("\"\(text)\" is not a duration like 10m") }
-    return duration
 }
 
 /// Prints the plan a command would run: from the running controller, else judged on the

@@ -23,59 +23,32 @@ struct GroupOptions: ParsableArguments {
     }
 }
 
-/// Sending a command to the running controller and following it to its end.
-struct CommandRunner {
-    let reader: StateReader
-    let group: String
+/// `--dry-run`, `--json` and `--wait`, shared by `drill` and `failover`.
+struct RunOptions: ParsableArguments {
+    @Flag(help: "Print the resolved plan and run nothing, not even the pre hook.")
+    var dryRun = false
 
-    /// Sends `command`, prints the group's events until no failover runs any more (or
-    /// `wait` passes), then the incidents it produced; returns the exit code: 0 every
-    /// incident passed, 1 one missed a target, 2 stuck, failed, vetoed or refused.
-    func run(_ command: GroupCommand, wait: Duration?) async throws -> Int32 {
-        let before = try? await reader.liveEvents(EventQuery(group: group, limit: 1))
-        let reply: CommandReply
-        do {
-            reply = try await reader.send(command, group: group)
-        } catch {
-            Terminal.error(error.status == nil ? "\(error.description) (is the controller running?)" : error.description)
-            return 2
-        }
-        print("accepted: \(reply.accepted) of \(group) (primary \(reply.group.primary), \(reply.group.phase))")
-        guard let wait else { return 0 }
-        let status = await follow(after: before?.last?.id ?? 0, until: Timestamp(Date()).advanced(by: wait))
-        guard let status else {
-            Terminal.error("still running after \(wait.text); follow it with failoverctl events or status")
-            return 2
-        }
-        let incidents = ((try? await reader.liveIncidents(group: group, limit: 20)) ?? [])
-            .filter { $0.incident.epoch > epochBefore(reply) }
-        if !incidents.isEmpty { print("\n" + ReportTable.render(incidents)) }
-        if status.run != nil || incidents.isEmpty { return 2 }
-        if incidents.contains(where: { $0.incident.result != .succeeded }) { return 2 }
-        return incidents.allSatisfy(\.measures.passed) ? 0 : 1
-    }
+    @Flag(help: "Print JSON (the plan with --dry-run).")
+    var json = false
 
-    /// The epoch before the command: a run it started has a larger one.
-    private func epochBefore(_ reply: CommandReply) -> Int {
-        guard let run = reply.group.run else { return reply.group.epoch }
-        return run.phase == .awaitingHook ? reply.group.epoch : reply.group.epoch - 1
-    }
+    @Option(help: "How long to follow the run before giving up waiting (it goes on), e.g. 10m.", transform: parseDuration)
+    var wait: Duration = .seconds(600)
 
-    /// Prints the group's new events every 200 ms until no run is in progress; the final
-    /// status, or nil at the deadline.
-    private func follow(after firstID: Int64, until deadline: Timestamp) async -> GroupStatus? {
-        var lastID = firstID
-        while Timestamp(Date()) < deadline {
-            let events = (try? await reader.liveEvents(EventQuery(group: group, afterID: lastID))) ?? []
-            for event in events { print(Events.line(event)) }
-            lastID = events.last?.id ?? lastID
-            if let status = try? await reader.liveGroup(group), status.run.map({ $0.phase == .stuck || $0.phase == .suspended }) ?? true {
-                let rest = (try? await reader.liveEvents(EventQuery(group: group, afterID: lastID))) ?? []
-                for event in rest { print(Events.line(event)) }
-                return status
-            }
-            try? await Task.sleep(for: .milliseconds(200))
+    /// Prints the plan of `command` (dry run) or sends it and follows it; exits with the
+    /// command's exit code.
+    func execute(_ command: GroupCommand, config: ControllerConfig, target: GroupOptions) async throws {
+        let group = try target.resolve(in: config)
+        let reader = StateReader(config: config, endpoint: target.endpoint)
+        if dryRun {
+            try await PlanPrinter.print(command, group: group.name, reader: reader, json: json)
+            return
         }
-        return nil
+        throw ExitCode(try await CommandRunner(reader: reader, group: group.name).run(command, wait: wait))
     }
+}
+
+/// Parses `--wait`-style durations.
+func parseDuration(_ text: String) throws -> Duration {
+    guard let duration = Duration(text: text) else { throw ValidationError("\"\(text)\" is not a duration like 10m") }
+    return duration
 }

@@ -8,8 +8,8 @@ struct Report: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show incidents and drills: RTO and its phases, RPO, DNS TTL, pass/fail against targets.",
         discussion: """
-            Asks the running controller, else reads the event log in state_dir. RTO runs from the first
-            failed probe of the old primary (from the decision for drills) to the first passing verify probe
+            Asks the running controller, else reads the event log in state_dir. RTO runs from the first \
+            failed probe of the old primary (from the decision for drills) to the first passing verify probe \
             of the new one. Exit: 0 every incident shown passed, 1 one missed a target or failed.
             """)
 
