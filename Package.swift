@@ -35,6 +35,8 @@ let package = Package(
         .target(name: "CurlHTTP", dependencies: ["CCurl", "CurlShim"]),
         .target(name: "Probes", dependencies: ["FailoverCore", "CurlHTTP"]),
         .target(name: "Coordination", dependencies: ["FailoverCore"]),
+        // Alerts: rendering for PagerDuty, Slack and webhooks, and delivery from the outbox.
+        .target(name: "Alerting", dependencies: ["FailoverCore", "CurlHTTP"]),
         // Action plugins (exec, ...), the step runner and the pre hook.
         .target(
             name: "Actions",
@@ -47,7 +49,7 @@ let package = Package(
         .target(
             name: "Controller",
             dependencies: [
-                "FailoverCore", "FailoverConfig", "Probes", "Coordination", "EventLog", "CurlHTTP", "Actions",
+                "FailoverCore", "FailoverConfig", "Probes", "Coordination", "EventLog", "CurlHTTP", "Actions", "Alerting",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -100,6 +102,11 @@ let package = Package(
         .testTarget(
             name: "ActionsTests",
             dependencies: ["Actions", "FailoverCore", "FailoverTesting"]
+        ),
+        // Alert rules, rendering, and delivery to contract servers on loopback.
+        .testTarget(
+            name: "AlertingTests",
+            dependencies: ["Alerting", "FailoverCore", "FailoverTesting", "CurlHTTP"]
         ),
         .testTarget(
             name: "EventLogTests",

@@ -1,4 +1,5 @@
 import Actions
+import Alerting
 import Coordination
 import EventLog
 import FailoverCore
@@ -25,6 +26,8 @@ public struct ControllerRuntime: Sendable {
     public var plugins: [String: any ActionPlugin] = [:]
     /// The wait between a step's failed attempt and the next.
     public var backoff = Backoff()
+    /// The wait after an alert's first failed delivery (it doubles up to 5 minutes).
+    public var alertBackoff: Duration = .seconds(2)
 
     /// Creates the service; by default with the `local` coordinator and the system clock.
     public init(
@@ -41,7 +44,10 @@ public struct ControllerRuntime: Sendable {
     /// Runs until a shutdown signal (or `cancel`), then returns. Throws when the state
     /// cannot be opened or the API cannot listen.
     public func run(onReady: @escaping @Sendable () async -> Void = {}) async throws {
-        let store = try EventStore(path: EventStore.path(inStateDirectory: config.stateDir), backgroundCheckpoints: true)
+        let wakeup = Wakeup()
+        let hooks = config.alerts.sinks.isEmpty ? nil : StoreOutbox.hooks(config.alerts, wakeup: wakeup)
+        let store = try EventStore(
+            path: EventStore.path(inStateDirectory: config.stateDir), backgroundCheckpoints: true, outbox: hooks)
         let startedAt = wallClock.now()
         try recordStart(store, at: startedAt)
         try await coordinator.join()
@@ -67,6 +73,7 @@ public struct ControllerRuntime: Sendable {
                 services: [
                     .init(service: monitors, successTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: groups, successTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(service: alertService(store: store, wakeup: wakeup), successTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: api, successTerminationBehavior: .gracefullyShutdownGroup),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
@@ -79,6 +86,13 @@ public struct ControllerRuntime: Sendable {
         }
         await coordinator.leave()
         await recordStop(store, board: board, reason: "shutdown")
+    }
+
+    /// The alert sender service; with no sink configured it only waits for shutdown.
+    private func alertService(store: EventStore, wakeup: Wakeup) -> AlertService {
+        var sender = AlertSender(config: config.alerts, outbox: StoreOutbox(store: store))
+        sender.backoff = alertBackoff
+        return AlertService(sender: sender, wakeup: wakeup, wallClock: wallClock, logger: logger)
     }
 
     /// The group supervisor with its step runner: exec and verify built in, `plugins` on top.

@@ -47,12 +47,15 @@ actor StatusBoard {
     var snapshotSink: (@Sendable (WorldSnapshot) -> Void)?
     /// The groups' part of status reports, supplied by the group supervisor.
     var groupStatuses: [GroupStatus] = []
+    /// Whether the report shows the alert outbox.
+    let alertsConfigured: Bool
 
     init(
         config: ControllerConfig, startedAt: Timestamp, store: EventStore, coordinator: any Coordinator,
         wallClock: any WallClock, logger: Logger
     ) {
         controllerID = config.id
+        alertsConfigured = !config.alerts.sinks.isEmpty
         self.startedAt = startedAt
         self.store = store
         self.coordinator = coordinator
@@ -177,9 +180,11 @@ actor StatusBoard {
             statuses[index].primaryOf = groupStatuses.filter { $0.primary == name }.map(\.name)
             statuses[index].standbyOf = groupStatuses.filter { $0.primary != name && $0.sites.contains(name) }.map(\.name)
         }
-        return StatusReport(
+        var report = StatusReport(
             controller: controllerID, startedAt: startedAt, generatedAt: wallClock.now(), source: "api",
             coordination: coordination, sites: statuses, groups: groupStatuses)
+        if alertsConfigured, let alerts = try? store.outboxStatus() { report.add(alerts: alerts) }
+        return report
     }
 
     /// The immutable view the group machines decide on: every site's quorum verdict with

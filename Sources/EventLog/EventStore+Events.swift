@@ -42,11 +42,11 @@ extension EventStore {
     /// Appends `events` in one transaction (all or none) and returns them with their ids.
     @discardableResult
     public func recordEvents(_ events: [Event]) throws -> [Event] {
-        try write { db in try Self.insert(events, db) }
+        try write { db in try insert(events, db) }
     }
 
-    /// Inserts `events` inside the caller's transaction.
-    static func insert(_ events: [Event], _ db: Database) throws -> [Event] {
+    /// Inserts `events`, and the alerts they queue, inside the caller's transaction.
+    func insert(_ events: [Event], _ db: Database) throws -> [Event] {
         try events.map { event in
             try db.execute(
                 sql: """
@@ -59,6 +59,7 @@ extension EventStore {
                 ])
             var stored = event
             stored.id = db.lastInsertedRowID
+            try insertOutbox(for: stored, db)
             return stored
         }
     }

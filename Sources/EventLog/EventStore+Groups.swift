@@ -26,7 +26,7 @@ extension EventStore {
                         incident.result.rawValue, String(decoding: try encoder.encode(incident), as: UTF8.self),
                     ])
             }
-            return try Self.insert(events, db)
+            return try insert(events, db)
         }
     }
 

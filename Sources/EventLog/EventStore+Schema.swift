@@ -60,6 +60,28 @@ extension EventStore {
                     CREATE INDEX incident_grp_decided ON incident(grp, decided_at);
                     """)
         }
+        migrator.registerMigration("v3-alert-outbox") { db in
+            // Alerts waiting for (or done with) delivery, written in the event's transaction.
+            // `body` is the alert as JSON, without any sink's secrets.
+            try db.execute(
+                sql: """
+                    CREATE TABLE alert_outbox (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        event_id INTEGER NOT NULL,
+                        sink TEXT NOT NULL,
+                        dedup_key TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        body TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        state TEXT NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        next_at INTEGER NOT NULL,
+                        last_error TEXT,
+                        done_at INTEGER
+                    );
+                    CREATE INDEX alert_outbox_state ON alert_outbox(state, id);
+                    """)
+        }
         return migrator
     }()
 

@@ -35,12 +35,18 @@ public final class EventStore: Sendable {
     /// A connection of its own for `checkpoint()`, so copying the WAL back into the
     /// database (and its fsync) never holds up a write.
     private let checkpointer: DatabaseQueue?
+    /// Which alerts each recorded event queues (nil: no alerting).
+    let outboxHooks: OutboxHooks?
 
-    private init(path: String, database: any DatabaseWriter, readOnly: Bool, checkpointer: DatabaseQueue? = nil) {
+    private init(
+        path: String, database: any DatabaseWriter, readOnly: Bool, checkpointer: DatabaseQueue? = nil,
+        outbox: OutboxHooks? = nil
+    ) {
         self.path = path
         self.database = database
         self.isReadOnly = readOnly
         self.checkpointer = checkpointer
+        self.outboxHooks = outbox
     }
 
     /// Opens the store at `path`.
@@ -57,7 +63,11 @@ public final class EventStore: Sendable {
     /// With `backgroundCheckpoints` (the controller), commits never checkpoint the WAL
     /// themselves: the owner calls `checkpoint()` every few seconds instead, so no write (an
     /// event the controller must record before it acts) waits for a checkpoint's fsync.
-    public convenience init(path: String, readOnly: Bool = false, backgroundCheckpoints: Bool = false) throws {
+    ///
+    /// With `outbox`, every recorded event queues its alerts in the same transaction.
+    public convenience init(
+        path: String, readOnly: Bool = false, backgroundCheckpoints: Bool = false, outbox: OutboxHooks? = nil
+    ) throws {
         let database: any DatabaseWriter
         var checkpointer: DatabaseQueue?
         do {
@@ -78,7 +88,7 @@ public final class EventStore: Sendable {
         } catch {
             throw EventStoreError.opening(path, error)
         }
-        self.init(path: path, database: database, readOnly: readOnly, checkpointer: checkpointer)
+        self.init(path: path, database: database, readOnly: readOnly, checkpointer: checkpointer, outbox: outbox)
     }
 
     /// Copies what the WAL holds back into the database without waiting for readers or
@@ -94,11 +104,11 @@ public final class EventStore: Sendable {
     }
 
     /// A fresh, migrated store in memory, for tests. Nothing survives the instance.
-    public static func inMemory() throws -> EventStore {
+    public static func inMemory(outbox: OutboxHooks? = nil) throws -> EventStore {
         do {
             let queue = try DatabaseQueue(configuration: configuration(readOnly: false))
             try migrate(queue, path: ":memory:")
-            return EventStore(path: ":memory:", database: queue, readOnly: false)
+            return EventStore(path: ":memory:", database: queue, readOnly: false, outbox: outbox)
         } catch {
             throw EventStoreError.opening(":memory:", error)
         }

@@ -32,7 +32,7 @@ public struct ConfigLoader: Sendable {
     public func load(path: String) throws -> ControllerConfig {
         let interpolator = Interpolator(environment: environment)
         let root = try YAMLReader(node: try YAMLFile.parse(path), file: path, path: "", interpolator: interpolator)
-        try root.rejectUnknown(["controller", "coordination", "groups", "sites"])
+        try root.rejectUnknown(["alerts", "controller", "coordination", "groups", "runbook_url", "sites"])
         guard let controller = try root.object("controller") else { throw root.error("controller", "is required") }
         try controller.rejectUnknown(["api_token", "id", "listen", "state_dir"])
         let id = try controllerID(controller)
@@ -41,13 +41,14 @@ public struct ConfigLoader: Sendable {
         let apiToken = try apiToken(controller)
         let coordination = try loadCoordination(root)
         let groups = try loadGroups(root)
+        let alerts = try AlertLoader(root: root).load()
         let baseDir = (path as NSString).deletingLastPathComponent
         let siteFiles = try siteFiles(root, baseDir: baseDir)
         let sites = try loadSites(siteFiles, interpolator: interpolator)
         try checkReferences(groups, sites: sites)
         return ControllerConfig(
             id: id, listen: listen, stateDir: resolve(stateDir, against: baseDir), coordination: coordination,
-            sites: sites, groups: groups.map(\.config), apiToken: apiToken, sourcePath: path)
+            sites: sites, groups: groups.map(\.config), apiToken: apiToken, alerts: alerts, sourcePath: path)
     }
 
     private func listenAddress(_ controller: YAMLReader) throws -> ListenAddress {

@@ -16,14 +16,18 @@ public struct ControllerConfig: Sendable, Equatable {
     public var groups: [GroupConfig]
     /// The bearer token that the API's `POST` endpoints require; without one they are refused.
     public var apiToken: String?
+    /// Where alerts go.
+    public var alerts: AlertConfig
     /// The file this was loaded from, for messages.
     public var sourcePath: String
 
     /// Creates a configuration.
     public init(
         id: String, listen: ListenAddress, stateDir: String, coordination: CoordinationConfig = .local,
-        sites: [SiteConfig], groups: [GroupConfig] = [], apiToken: String? = nil, sourcePath: String = "<memory>"
+        sites: [SiteConfig], groups: [GroupConfig] = [], apiToken: String? = nil, alerts: AlertConfig = AlertConfig(),
+        sourcePath: String = "<memory>"
     ) {
+        self.alerts = alerts
         self.id = id
         self.listen = listen
         self.stateDir = stateDir
@@ -43,7 +47,7 @@ public struct ControllerConfig: Sendable, Equatable {
     /// Every secret value the configuration holds (API token, header values, URL
     /// credentials), for scrubbing text that may quote one (command output, errors).
     public var secrets: [String] {
-        var out = apiToken.map { [$0] } ?? []
+        var out = (apiToken.map { [$0] } ?? []) + alerts.secrets
         for site in sites {
             for check in site.checks {
                 if case .http(let h) = check.kind { out += Array(h.headers.values) + Redaction.secrets(inURL: h.url) }

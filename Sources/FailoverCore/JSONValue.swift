@@ -71,3 +71,12 @@ public enum JSONValue: Sendable, Equatable, Codable, Hashable {
         return String(decoding: data, as: UTF8.self)
     }
 }
+
+extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral {
+    /// A string value.
+    public init(stringLiteral value: String) { self = .string(value) }
+    /// A number value.
+    public init(integerLiteral value: Int) { self = .number(Double(value)) }
+    /// A boolean value.
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+}

@@ -94,6 +94,8 @@ public struct StatusReport: Sendable, Equatable, Codable {
     public var sites: [SiteStatus]
     /// Every failover group.
     public var groups: [GroupStatus]
+    /// The alert outbox, when alerts are configured.
+    public var alerts: AlertQueueStatus?
     /// Human-readable reasons behind `level`.
     public var problems: [String]
     /// The overall severity.
@@ -163,6 +165,20 @@ public struct StatusReport: Sendable, Equatable, Codable {
         return (level, problems)
     }
 
+    /// Adds the alert outbox and the severity it brings: a warning when alerts were given up
+    /// on, or when one has waited for delivery longer than `patience`.
+    public mutating func add(alerts: AlertQueueStatus, patience: Duration = .seconds(300)) {
+        self.alerts = alerts
+        if alerts.failed > 0 {
+            level = max(level, .warning)
+            problems.append("\(alerts.failed) alert\(alerts.failed == 1 ? "" : "s") could not be delivered (a receiver refused them)")
+        }
+        if let oldest = alerts.oldestPendingAt, generatedAt.since(oldest) > patience {
+            level = max(level, .warning)
+            problems.append("\(alerts.pending) alert\(alerts.pending == 1 ? "" : "s") waiting for delivery since \(oldest)")
+        }
+    }
+
     /// Marks a report read from stored state whose controller is not answering.
     public mutating func markStale(reason: String) {
         level = max(level, .warning)
@@ -170,7 +186,7 @@ public struct StatusReport: Sendable, Equatable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case controller, source, coordination, sites, groups, problems, level
+        case controller, source, coordination, sites, groups, alerts, problems, level
         case startedAt = "started_at", generatedAt = "generated_at"
     }
 }

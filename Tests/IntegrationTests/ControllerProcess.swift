@@ -130,8 +130,11 @@ final class ControllerProcess {
     }
 
     /// Runs `failoverctl ARGS --config <this config>` (or an arbitrary command with `direct`).
-    func run(_ args: [String], direct: Bool = false) throws -> (status: Int32, stdout: String, stderr: String) {
+    func run(_ args: [String], direct: Bool = false, env: [String: String] = [:]) throws
+        -> (status: Int32, stdout: String, stderr: String)
+    {
         let p = Process()
+        if !env.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 } }
         if direct {
             p.executableURL = URL(fileURLWithPath: args[0])
             p.arguments = Array(args.dropFirst())
