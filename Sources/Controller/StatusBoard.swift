@@ -135,6 +135,7 @@ actor StatusBoard {
     /// Takes in a fresh coordination view: records quorum verdicts that changed.
     /// Only `names` are compared when given (a vote of ours can change only its own site).
     func apply(_ view: CoordinationView, sites names: [String]? = nil) {
+        if view.quorate != coordination.quorate { recordQuorum(view) }
         coordination = view.status
         needed = view.policy.quorum
         var verdictChanged = false
@@ -161,6 +162,22 @@ actor StatusBoard {
             ])
             append(Event(at: wallClock.now(), controller: controllerID, site: name, kind: .quorumVerdictChanged, details: details))
         }
+    }
+
+    /// Records that this controller lost (or regained) the quorum: it stops (or may again
+    /// start) acting.
+    private func recordQuorum(_ view: CoordinationView) {
+        let members = view.policy.members.count
+        let live = Set(view.votes.map(\.controller)).count
+        let message = view.quorate
+            ? "controller \(controllerID) sees a quorum again (\(live) of \(members) members, \(view.policy.quorum) needed)"
+            : "controller \(controllerID) lost the quorum (\(live) of \(members) members, \(view.policy.quorum) needed): it takes no action"
+        if view.quorate { logger.notice("\(message)") } else { logger.critical("\(message)") }
+        let details: JSONValue = .object([
+            "message": .string(message), "members": .number(Double(members)), "live": .number(Double(live)),
+            "needed": .number(Double(view.policy.quorum)),
+        ])
+        append(Event(at: wallClock.now(), controller: controllerID, kind: view.quorate ? .quorumRegained : .quorumLost, details: details))
     }
 
     /// Appends an event; a failure is logged loudly, never hidden.

@@ -13,6 +13,9 @@
 /// | `step_finished` failed | `step_failed` | trigger, error, incident id |
 /// | `failover_stuck` | `failover_failed` | trigger, critical, incident id |
 /// | `failover_succeeded` | `failover_succeeded` (drill: `drill_finished`) | resolve, info, incident id |
+/// | `quorum_lost` / `quorum_regained` | `quorum_lost` / `quorum_regained` | trigger critical / resolve, `quorum:CONTROLLER` |
+/// | `controller_lost` | `controller_lost` | trigger, error, `controller:NAME` |
+/// | `split_brain` | `split_brain` | trigger, critical, `split-brain:GROUP` |
 public enum AlertRules {
     /// The alerts `event` (already stored, so with its id) gives; usually none or one.
     public static func alerts(for event: Event) -> [Alert] {
@@ -53,6 +56,11 @@ public enum AlertRules {
         case .failoverStuck: return (.failoverFailed, .trigger, .critical, incident, "failover-stuck.md")
         case .failoverSucceeded:
             return (drill ? .drillFinished : .failoverSucceeded, .resolve, .info, incident, drill ? "drill.md" : nil)
+        case .quorumLost: return (.quorumLost, .trigger, .critical, "quorum:\(event.controller)", "no-quorum.md")
+        case .quorumRegained: return (.quorumRegained, .resolve, .info, "quorum:\(event.controller)", nil)
+        case .controllerLost:
+            return (.controllerLost, .trigger, .error, "controller:\(event.details["member"]?.stringValue ?? "?")", "no-quorum.md")
+        case .splitBrain: return (.splitBrain, .trigger, .critical, "split-brain:\(event.group ?? "?")", "split-brain.md")
         default: return nil
         }
     }

@@ -38,6 +38,14 @@ public enum EventKind: String, Sendable, Equatable, CaseIterable, Codable {
     case groupPaused = "group_paused"
     /// A group was resumed.
     case groupResumed = "group_resumed"
+    /// This controller can no longer see a quorum of members: it stops acting.
+    case quorumLost = "quorum_lost"
+    /// This controller sees a quorum of members again.
+    case quorumRegained = "quorum_regained"
+    /// A member controller's lease expired (its votes no longer count).
+    case controllerLost = "controller_lost"
+    /// Two sites of a group claim to be primary.
+    case splitBrain = "split_brain"
 }
 
 /// One row of the event log.

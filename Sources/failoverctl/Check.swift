@@ -27,6 +27,11 @@ struct Check: AsyncParsableCommand {
             }
         }
         for group in config.groups { print(Self.summary(group)) }
+        for sink in config.alerts.sinks {
+            let severity = sink.minSeverity.map { ", min_severity \($0.rawValue)" } ?? ""
+            let kinds = sink.kinds.map { ", events \($0.map(\.rawValue).sorted().joined(separator: " "))" } ?? ""
+            print("alerts \(sink.name): \(sink.target.label)\(severity)\(kinds)")
+        }
     }
 
     /// `group web: primary east, standbys west (1), eu (2); failover automatic ...` and its plan.

@@ -24,6 +24,12 @@ enum StatusTable {
             lines.append("")
             lines.append(contentsOf: table(groupRows(report.groups)))
         }
+        if let alerts = report.alerts {
+            let oldest = alerts.oldestPendingAt.map { ", oldest queued \(age(now.since($0))) ago" } ?? ""
+            lines.append("")
+            lines.append("alerts: \(alerts.pending) pending\(oldest), \(alerts.failed) given up")
+            for problem in alerts.problems { lines.append("  - \(problem)") }
+        }
         return lines.joined(separator: "\n")
     }
 

@@ -43,6 +43,15 @@ import Testing
         #expect(AlertRules.alerts(for: Self.event(.failoverNeeded, group: "web")).first?.key == "group:web")
     }
 
+    @Test func losingTheQuorumTriggersAndRegainingItResolves() throws {
+        let lost = try #require(AlertRules.alerts(for: Self.event(.quorumLost)).first)
+        let regained = try #require(AlertRules.alerts(for: Self.event(.quorumRegained)).first)
+        #expect(lost.severity == .critical && lost.action == .trigger && lost.key == "quorum:c1")
+        #expect(regained.action == .resolve && regained.key == lost.key)
+        #expect(AlertRules.alerts(for: Self.event(.splitBrain, group: "web")).first?.key == "split-brain:web")
+        #expect(AlertRules.alerts(for: Self.event(.controllerLost, ["member": "us-west-2"])).first?.key == "controller:us-west-2")
+    }
+
     @Test func anExpiringCertificateAlertsWhenItTakesTheSiteDown() {
         let results: JSONValue = .array([.object(["check": "api", "diagnosis": "certificate_expiring"])])
         let alerts = AlertRules.alerts(for: Self.event(.siteStateChanged, site: "east", ["to": "down", "results": results]))

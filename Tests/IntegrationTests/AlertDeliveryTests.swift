@@ -8,13 +8,16 @@ import XCTest
 final class AlertDeliveryTests: XCTestCase {
     static let routingKey = "ROUTINGkey0123456789abcdefABCDEF"
     static let slackPath = "/services/T0001/B0001/hookSecretXYZ"
+    static let hookToken = "hdrTokenSecret0987"
 
     func testAlertsPendingAtAKillAreDeliveredAfterRestartInOrder() throws {
         let pagerDuty = try ContractServer(handler: AlertContracts.pagerDuty(routingKey: Self.routingKey))
         let slack = try ContractServer(handler: AlertContracts.slack(path: Self.slackPath))
+        let hook = try ContractServer(handler: AlertContracts.webhook(header: "X-Token", value: Self.hookToken))
         defer {
             pagerDuty.close()
             slack.close()
+            hook.close()
         }
         var listener = try TCPListener()
         let port = listener.port
@@ -23,11 +26,13 @@ final class AlertDeliveryTests: XCTestCase {
               - pagerduty: { routing_key: "${PD_KEY}", url: "\(pagerDuty.url("/v2/enqueue"))" }
                 min_severity: error
               - slack: { webhook_url: "${SLACK_URL}" }
+              - webhook: { url: "\(hook.url("/failover"))", headers: { X-Token: "${HOOK_TOKEN}" } }
+                events: [site_down]
             """
         let c = try ControllerProcess(
             sites: ["east": ControllerProcess.site("east", fall: 2, rise: 1, checks: "- tcp: 127.0.0.1:\(port)")],
             extra: alerts)
-        let env = ["PD_KEY": Self.routingKey, "SLACK_URL": slack.url(Self.slackPath)]
+        let env = ["PD_KEY": Self.routingKey, "SLACK_URL": slack.url(Self.slackPath), "HOOK_TOKEN": Self.hookToken]
         pagerDuty.inject(Array(repeating: .status(503, "down for maintenance"), count: 10_000))
         try c.start(env: env)
         try c.waitUntilServing()
@@ -53,11 +58,12 @@ final class AlertDeliveryTests: XCTestCase {
         let retries = pagerDuty.requests.compactMap { $0.json?["dedup_key"] as? String }
         XCTAssertEqual(Set(retries), ["site:east"], "every retry carried the same dedup_key")
         XCTAssertEqual(slack.answered.count, 2, "Slack got each alert once")
+        XCTAssertEqual(hook.answered.compactMap { $0.json?["kind"] as? String }, ["site_down"], "the webhook got what it filters for")
         let status = try XCTUnwrap(try c.status()?["alerts"] as? [String: Any])
         XCTAssertEqual(status["pending"] as? Int, 0)
 
         XCTAssertEqual(c.stop(), 0, c.logTail())
-        for secret in [Self.routingKey, "hookSecretXYZ"] {
+        for secret in [Self.routingKey, "hookSecretXYZ", Self.hookToken] {
             XCTAssertFalse(c.logTail(100_000).contains(secret), "a secret reached the log")
             for command in [["events", "--json"], ["status", "--json"], ["check"]] {
                 let output = try c.run(command, env: env)

@@ -1,0 +1,39 @@
+import Coordination
+import EventLog
+import FailoverCore
+import FailoverTesting
+import Foundation
+import Logging
+import XCTest
+
+@testable import Controller
+
+/// The board records losing and regaining the quorum, once per change, and a lost quorum
+/// takes the right to act away from the snapshot the groups decide on.
+final class QuorumEventTests: XCTestCase {
+    func testLosingAndRegainingTheQuorumAreRecordedOnceEach() async throws {
+        let wall = ManualWallClock()
+        let store = try EventStore.inMemory()
+        let site = SiteConfig(name: "east", checks: [CheckConfig(name: "db", kind: .tcp(ListenAddress(host: "127.0.0.1", port: 1)))])
+        let config = ControllerConfig(
+            id: "c1", listen: ListenAddress(host: "127.0.0.1", port: 7400), stateDir: "/nonexistent", sites: [site])
+        let board = StatusBoard(
+            config: config, startedAt: wall.now(), store: store, coordinator: LocalCoordinator(id: "c1"), wallClock: wall,
+            logger: Logger(label: "test"))
+        let policy = QuorumPolicy(members: ["c1", "c2", "c3"])
+        func view(quorate: Bool) -> CoordinationView {
+            CoordinationView(backend: "test", me: "c1", policy: policy, votes: [], leader: quorate ? "c1" : nil, quorate: quorate)
+        }
+        await board.apply(view(quorate: true))
+        await board.apply(view(quorate: false))
+        await board.apply(view(quorate: false))
+        let lost = await board.snapshot()
+        XCTAssertFalse(lost.canAct)
+        XCTAssertEqual(lost.whyNot, "no quorum")
+        await board.apply(view(quorate: true))
+        let kinds = try store.events(EventQuery(kinds: [.quorumLost, .quorumRegained])).map(\.kind)
+        XCTAssertEqual(kinds, [.quorumLost, .quorumRegained])
+        let canAct = await board.snapshot().canAct
+        XCTAssertTrue(canAct)
+    }
+}
