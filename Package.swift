@@ -37,10 +37,10 @@ let package = Package(
         .target(name: "Coordination", dependencies: ["FailoverCore"]),
         // Alerts: rendering for PagerDuty, Slack and webhooks, and delivery from the outbox.
         .target(name: "Alerting", dependencies: ["FailoverCore", "CurlHTTP"]),
-        // Action plugins (exec, ...), the step runner and the pre hook.
+        // Action plugins (exec, haproxy, powerdns, cloudflare), the step runner and the pre hook.
         .target(
             name: "Actions",
-            dependencies: ["FailoverCore", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["FailoverCore", "CurlHTTP", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "EventLog",

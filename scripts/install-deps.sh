@@ -7,6 +7,10 @@
 set -euo pipefail
 
 PACKAGES=(libcurl4-openssl-dev libssl-dev libsqlite3-dev nginx-light openssl iproute2 curl)
+# Real servers the action plugins' tests start on loopback: HAProxy (runtime API), PowerDNS
+# with its sqlite backend (HTTP API), dig to query it, sqlite3 to create its database.
+SERVER_PACKAGES=(haproxy pdns-server pdns-backend-sqlite3 bind9-dnsutils sqlite3)
+PACKAGES+=("${SERVER_PACKAGES[@]}")
 case "${1:-}" in
     "") ;;
     --bench) PACKAGES+=(prometheus-blackbox-exporter python3) ;;
@@ -33,11 +37,34 @@ if [ ${#missing[@]} -gt 0 ]; then
         SUDO=(sudo)
     fi
     echo "install-deps: installing ${missing[*]}"
+    # Packaged services (haproxy, pdns) must not start on their default ports: the tests
+    # start their own on free ports. A policy-rc.d that exits 101 tells invoke-rc.d "no";
+    # ours is put in place only when a server package is missing and none exists already,
+    # and removed afterwards whatever happens.
+    POLICY=/usr/sbin/policy-rc.d
+    needs_policy=0
+    own_policy=0
+    for package in "${missing[@]}"; do
+        for server in "${SERVER_PACKAGES[@]}"; do
+            [ "$package" = "$server" ] && needs_policy=1
+        done
+    done
+    if [ $needs_policy = 1 ] && [ ! -e "$POLICY" ]; then
+        own_policy=1
+        trap '"${SUDO[@]}" rm -f "$POLICY"' EXIT
+        printf '#!/bin/sh\n# Written by failoverctl scripts/install-deps.sh during apt-get install.\nexit 101\n' |
+            "${SUDO[@]}" tee "$POLICY" >/dev/null
+        "${SUDO[@]}" chmod 755 "$POLICY"
+    fi
     # Wait for another apt/dpkg run to release its lock instead of failing at once.
     APT_OPTS=(-o DPkg::Lock::Timeout=600 -o Acquire::Retries=3)
     "${SUDO[@]}" apt-get "${APT_OPTS[@]}" -q update
     "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
         apt-get "${APT_OPTS[@]}" -q install -y --no-install-recommends "${missing[@]}"
+    if [ $own_policy = 1 ]; then
+        "${SUDO[@]}" rm -f "$POLICY"
+        trap - EXIT
+    fi
     still=()
     for package in "${missing[@]}"; do
         installed "$package" || still+=("$package")

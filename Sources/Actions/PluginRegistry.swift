@@ -2,13 +2,17 @@ import FailoverCore
 
 /// Which plugin performs a resolved step's action.
 ///
-/// `exec` specs go to the exec plugin, `verify` to the plugin the controller injects (it
-/// probes the target's checks), and any plugin name found in `plugins` to that plugin,
-/// which wins over the built-in ones (tests inject `RecordingAction`s this way).
+/// `exec` specs go to the exec plugin, `haproxy`, `powerdns` and `cloudflare` specs to their
+/// built-in plugins, `verify` to the plugin the controller injects (it probes the target's
+/// checks), and any plugin name found in `plugins` to that plugin, which wins over the
+/// built-in ones (tests inject `RecordingAction`s this way).
 public struct PluginRegistry: Sendable {
     private let exec: any ActionPlugin
     private let verify: (any ActionPlugin)?
     private let plugins: [String: any ActionPlugin]
+    private let haproxy = HAProxyAction()
+    private let powerdns = PowerDNSAction()
+    private let cloudflare = CloudflareAction()
 
     /// Creates a registry. `plugins` is keyed by `ActionSpec.plugin` (`exec`, ...).
     public init(
@@ -28,6 +32,9 @@ public struct PluginRegistry: Sendable {
             if let injected = plugins[spec.plugin] { return injected }
             switch spec {
             case .exec: return exec
+            case .haproxy: return haproxy
+            case .powerdns: return powerdns
+            case .cloudflare: return cloudflare
             }
         case .verify: return verify
         case .skip, .unavailable: return nil

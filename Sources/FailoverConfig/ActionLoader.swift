@@ -8,17 +8,21 @@ import Yams
 /// ```yaml
 /// actions:
 ///   drain: { exec: ["/usr/local/bin/drain", "east"] }
+///   fence: { haproxy: { admin: tcp:127.0.0.1:9999, backend: web, server: east, mode: maint } }
+///   dns:   { powerdns: { api: http://127.0.0.1:8081, key: "${PDNS_API_KEY}", zone: example.test.,
+///                        name: app.example.test., content: 127.0.0.1 } }
 /// ```
 ///
 /// Each value holds exactly one plugin key, whose value is that plugin's options.
 /// `spec(plugin:_:)` is the one place that knows the plugins: a new plugin is a new case there
-/// (and in `plugins`).
+/// (and in `plugins`); the LB and DNS plugins' options are read by `HAProxyLoader`,
+/// `PowerDNSLoader` and `CloudflareLoader`.
 struct ActionLoader {
     /// The site file's reader.
     let site: YAMLReader
 
     /// The plugins this version knows, as written in the config.
-    static let plugins = ["exec"]
+    static let plugins = ["exec", "haproxy", "powerdns", "cloudflare"]
 
     func load() throws -> [StepKind: ActionSpec] {
         guard let actions = try site.object("actions") else { return [:] }
@@ -64,8 +68,22 @@ struct ActionLoader {
                 throw action.error("exec", "needs a command (argv), e.g. [\"/usr/local/bin/drain\", \"east\"]")
             }
             return .exec(command: command)
+        case "haproxy":
+            return .haproxy(try HAProxyLoader(reader: options(plugin, action)).load())
+        case "powerdns":
+            return .powerdns(try PowerDNSLoader(reader: options(plugin, action)).load())
+        case "cloudflare":
+            return .cloudflare(try CloudflareLoader(reader: options(plugin, action)).load())
         default:
             throw action.error(plugin, "unknown plugin (known: \(Self.plugins.joined(separator: ", ")))")
         }
+    }
+
+    /// The options mapping under a plugin's key.
+    private func options(_ plugin: String, _ action: YAMLReader) throws -> YAMLReader {
+        guard let options = try action.object(plugin) else {
+            throw action.error(plugin, "needs its options, e.g. \(plugin): { ... } (see docs/config.md)")
+        }
+        return options
     }
 }

@@ -47,7 +47,7 @@ public struct ControllerConfig: Sendable, Equatable {
     /// Every secret value the configuration holds (API token, header values, URL
     /// credentials), for scrubbing text that may quote one (command output, errors).
     public var secrets: [String] {
-        var out = (apiToken.map { [$0] } ?? []) + alerts.secrets
+        var out = (apiToken.map { [$0] } ?? []) + alerts.secrets + sites.flatMap { $0.actions.values.flatMap(\.secrets) }
         for site in sites {
             for check in site.checks {
                 if case .http(let h) = check.kind { out += Array(h.headers.values) + Redaction.secrets(inURL: h.url) }

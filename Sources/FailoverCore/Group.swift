@@ -23,24 +23,53 @@ public enum FailurePolicy: String, Sendable, Equatable, CaseIterable, Codable {
     case `continue`
 }
 
-/// Which plugin performs a site's step, with its options. Issue-specific plugins (LB, DB,
-/// DNS) are added as cases; `exec` runs a local command.
+/// Which plugin performs a site's step, with its options: `exec` runs a local command; the
+/// others talk to a load balancer or DNS provider (options in `ActionOptions.swift`).
 public enum ActionSpec: Sendable, Equatable {
     /// Runs `command` (argv, no shell) with the `FAILOVER_*` environment.
     case exec(command: [String])
+    /// Sets HAProxy servers' administrative state through the runtime API.
+    case haproxy(HAProxyOptions)
+    /// Replaces a PowerDNS rrset through its HTTP API.
+    case powerdns(PowerDNSOptions)
+    /// Patches a Cloudflare DNS record and/or a load-balancer pool origin.
+    case cloudflare(CloudflareOptions)
 
     /// The plugin's name as written in the config.
     public var plugin: String {
         switch self {
         case .exec: "exec"
+        case .haproxy: "haproxy"
+        case .powerdns: "powerdns"
+        case .cloudflare: "cloudflare"
         }
     }
 
-    /// A one-line description safe to show (no secrets).
+    /// A one-line description safe to show: never a token, key or URL credential.
     public var summary: String {
         switch self {
         case .exec(let command): "exec " + command.map(ShellQuote.word).joined(separator: " ")
+        case .haproxy(let o): "haproxy \(o.servers.map { "\(o.backend)/\($0)" }.joined(separator: ", ")) via \(o.admin)"
+        case .powerdns(let o): "powerdns \(o.name) \(o.type.rawValue) \(o.content) at \(Redaction.url(o.api))"
+        case .cloudflare(let o): "cloudflare " + Self.parts(o).joined(separator: ", ")
         }
+    }
+
+    /// The secret values the options hold (API keys, tokens), for scrubbing text that may
+    /// quote one; empty for plugins without secrets.
+    public var secrets: [String] {
+        switch self {
+        case .exec, .haproxy: []
+        case .powerdns(let o): [o.key] + Redaction.secrets(inURL: o.api)
+        case .cloudflare(let o): [o.token] + Redaction.secrets(inURL: o.api)
+        }
+    }
+
+    private static func parts(_ o: CloudflareOptions) -> [String] {
+        var parts: [String] = []
+        if let r = o.record { parts.append("\(r.name) \(r.type.rawValue) \(r.content)") }
+        if let p = o.pool { parts.append("pool \(p.poolID) origin \(p.origin) \(p.enabled ? "enabled" : "disabled")") }
+        return parts
     }
 }
 

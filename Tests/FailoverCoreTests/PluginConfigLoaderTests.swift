@@ -1,0 +1,237 @@
+import FailoverConfig
+import FailoverCore
+import Foundation
+import Testing
+
+/// Loads one site `s` whose `actions:` block is `actions` (YAML lines indented by two).
+private func loadActions(_ actions: String, env: [String: String] = [:]) throws -> [StepKind: ActionSpec] {
+    let files = try TestFiles()
+    let path = try files.write("failoverctl.yaml", "controller: {id: c1}\nsites: [s.yaml]\n")
+    try files.write("s.yaml", "name: s\nchecks:\n  - tcp: 127.0.0.1:5432\nactions:\n" + actions)
+    let environment = ["PATH": "/usr/bin:/bin"].merging(env) { $1 }
+    let config = try ConfigLoader(environment: environment, hostName: "test-host").load(path: path)
+    return config.sites[0].actions
+}
+
+/// The error loading `actions` gives, as the one line users see (file name only).
+private func loadError(_ actions: String, env: [String: String] = [:]) -> String? {
+    do {
+        _ = try loadActions(actions, env: env)
+        return nil
+    } catch let error as ConfigError {
+        return "s.yaml:\(error.line.map(String.init) ?? "?"): \(error.key): \(error.message)"
+    } catch {
+        return "\(error)"
+    }
+}
+
+/// Good and bad `haproxy:` actions.
+@Suite struct HAProxyConfigTests {
+    @Test func drainOverTCPAndFenceOverAUnixSocketLoadWithDefaults() throws {
+        let actions = try loadActions(
+            """
+              drain: { haproxy: { admin: tcp:127.0.0.1:9999, backend: web, server: east } }
+              fence:
+                haproxy:
+                  admin: "unix:/run/haproxy/admin.sock"
+                  backend: web
+                  servers: [east, east-2]
+                  mode: maint
+                  wait_sessions: 10s
+                  timeout: 2s
+
+            """)
+        #expect(
+            actions[.drain]
+                == .haproxy(
+                    HAProxyOptions(admin: .tcp(host: "127.0.0.1", port: 9999), backend: "web", servers: ["east"])))
+        #expect(
+            actions[.fence]
+                == .haproxy(
+                    HAProxyOptions(
+                        admin: .unix(path: "/run/haproxy/admin.sock"), backend: "web", servers: ["east", "east-2"],
+                        mode: .maint, waitSessions: .seconds(10), timeout: .seconds(2))))
+        #expect(actions[.drain]?.summary == "haproxy web/east via tcp:127.0.0.1:9999")
+    }
+
+    @Test(arguments: [
+        ("mode: drain", "server: is required: this site's server in the backend (or servers: [a, b])"),
+        ("admin: 127.0.0.1:9999, server: east", "admin: \"127.0.0.1:9999\" is neither tcp:HOST:PORT nor unix:/path"),
+        (
+            "admin: \"unix:run/admin.sock\", server: east",
+            "admin: \"unix:run/admin.sock\" needs an absolute socket path"
+        ),
+        (
+            "server: \"east; shutdown\"",
+            "server: \"east; shutdown\" may hold only letters, digits and '-', '_', '.', ':' (at most 127)"
+        ),
+        ("server: a, servers: [b]", "servers: write either server or servers, not both"),
+        ("servers: [a, a]", "servers: lists a twice"),
+        ("server: a, mode: off", "mode: \"off\" is not one of: drain, maint"),
+        (
+            "server: a, weight: 0",
+            "weight: unknown key (expected one of: admin, backend, mode, server, servers, timeout, wait_sessions)"
+        ),
+    ])
+    func badOptionsAreLocated(options: String, expected: String) {
+        let admin = options.contains("admin:") ? "" : "admin: tcp:127.0.0.1:9999, "
+        let options = "{ \(admin)backend: web, \(options) }"
+        #expect(loadError("  drain: { haproxy: \(options) }\n") == "s.yaml:5: actions.drain.haproxy." + expected)
+    }
+}
+
+/// Good and bad `powerdns:` actions; the key never appears in an error.
+@Suite struct PowerDNSConfigTests {
+    static let key = "pdns-secret-key-42"
+    static let base = "api: http://127.0.0.1:8081, zone: example.test., name: app.example.test."
+
+    @Test func theIssueExampleLoadsWithTheKeyFromTheEnvironment() throws {
+        let actions = try loadActions(
+            """
+              dns: { powerdns: { api: http://127.0.0.1:8081, key: "${PDNS_API_KEY}", zone: example.test.,
+                                 name: app.example.test., type: A, ttl: 30, content: 127.0.0.1,
+                                 verify_dns: 127.0.0.1:5300 } }
+
+            """, env: ["PDNS_API_KEY": Self.key])
+        let expected = PowerDNSOptions(
+            api: "http://127.0.0.1:8081", key: Self.key, zone: "example.test.", name: "app.example.test.", type: .a,
+            ttl: .seconds(30), content: "127.0.0.1", verifyDNS: ListenAddress(host: "127.0.0.1", port: 5300))
+        #expect(actions[.dns] == .powerdns(expected))
+        #expect(actions[.dns]?.secrets.contains(Self.key) == true)
+        #expect(actions[.dns]?.summary.contains(Self.key) == false)
+    }
+
+    @Test func namesAreQualifiedAndTTLMayBeADuration() throws {
+        let actions = try loadActions(
+            """
+              dns:
+                powerdns:
+                  { api: "http://127.0.0.1:8081/", key: k123, zone: example.test, name: WWW.example.test,
+                    type: cname, ttl: 5m, content: app.example.test, server: ns1 }
+
+            """)
+        guard case .powerdns(let o)? = actions[.dns] else { Issue.record("not powerdns"); return }
+        #expect(o.api == "http://127.0.0.1:8081" && o.zone == "example.test." && o.name == "WWW.example.test.")
+        #expect(o.type == .cname && o.content == "app.example.test." && o.ttl == .seconds(300) && o.server == "ns1")
+        #expect(o.verifyDNS == nil)
+    }
+
+    @Test(arguments: [
+        (
+            "api: http://127.0.0.1:8081, zone: example.test., name: app.example.test., content: 127.0.0.1",
+            "key: is required, e.g. key: \"${PDNS_API_KEY}\""
+        ),
+        (
+            "BASE, key: \"${PDNS_UNSET}\", content: 127.0.0.1",
+            "key: environment variable PDNS_UNSET is not set (use ${PDNS_UNSET:-default} for a default)"
+        ),
+        (
+            "BASE, key: \"pdns secret key\", content: 127.0.0.1",
+            "key: holds a space, a line break or a non-ASCII character (value not shown)"
+        ),
+        (
+            "api: ftp://127.0.0.1, key: k123, zone: example.test., name: app.example.test., content: 127.0.0.1",
+            "api: \"ftp://127.0.0.1\" is not an http:// or https:// URL"
+        ),
+        (
+            "api: http://127.0.0.1:8081, key: k123, zone: example.test., name: app.other.test., content: 127.0.0.1",
+            "name: app.other.test. is not in zone example.test."
+        ),
+        (
+            "BASE, key: k123, content: 300.1.1.1",
+            "content: \"300.1.1.1\" is not an IPv4 address"
+        ),
+        (
+            "BASE, key: k123, type: MX, content: 127.0.0.1",
+            "type: \"MX\" is not one of: A, AAAA, CNAME"
+        ),
+        (
+            "BASE, key: k123, content: 127.0.0.1, ttl: 1.5s",
+            "ttl: \"1.5s\" is not a TTL (whole seconds, e.g. 30 or 30s or 5m)"
+        ),
+        (
+            "BASE, key: k123, content: 127.0.0.1, verify_timeout: 2s",
+            "verify_timeout: only applies with verify_dns"
+        ),
+        (
+            "BASE, key: k123, content: 127.0.0.1, verify_dns: localhost",
+            "verify_dns: \"localhost\" is not IP:PORT (the DNS server to ask, e.g. 127.0.0.1:53)"
+        ),
+    ])
+    func badOptionsAreLocatedWithoutTheKey(options: String, expected: String) {
+        let options = options.replacingOccurrences(of: "BASE", with: Self.base)
+        let error = loadError("  dns: { powerdns: { \(options) } }\n", env: ["PDNS_API_KEY": Self.key])
+        #expect(error == "s.yaml:5: actions.dns.powerdns." + expected)
+        #expect(error?.contains("secret") != true)
+    }
+}
+
+/// Good and bad `cloudflare:` actions; the token never appears in an error.
+@Suite struct CloudflareConfigTests {
+    static let token = "cf-secret-token-42"
+    static let zone = "023e105f4ecef8ad9ca31a8372d0c353"
+
+    @Test func aRecordAndAPoolOriginLoadWithTheDefaultAPI() throws {
+        let actions = try loadActions(
+            """
+              dns: { cloudflare: { zone_id: "\(Self.zone)", name: app.example.com, type: A, content: 203.0.113.7,
+                                   ttl: 60, token: "${CF_API_TOKEN}" } }
+              drain:
+                cloudflare:
+                  token: "${CF_API_TOKEN}"
+                  api: "http://127.0.0.1:9000/client/v4"
+                  pool: { account_id: acc1, pool_id: pool1, origin: east, enabled: false }
+
+            """, env: ["CF_API_TOKEN": Self.token])
+        let record = CloudflareOptions.Record(
+            zoneID: Self.zone, name: "app.example.com", content: "203.0.113.7", ttl: .seconds(60))
+        #expect(actions[.dns] == .cloudflare(CloudflareOptions(token: Self.token, record: record)))
+        let pool = CloudflareOptions.PoolOrigin(accountID: "acc1", poolID: "pool1", origin: "east", enabled: false)
+        #expect(
+            actions[.drain]
+                == .cloudflare(CloudflareOptions(api: "http://127.0.0.1:9000/client/v4", token: Self.token, pool: pool))
+        )
+        #expect(actions[.drain]?.summary == "cloudflare pool pool1 origin east disabled")
+        #expect(actions.values.allSatisfy { !$0.summary.contains(Self.token) })
+    }
+
+    @Test(arguments: [
+        (
+            "zone_id: Z1, name: app.example.com, content: 203.0.113.7",
+            "token: is required, e.g. token: \"${CF_API_TOKEN}\""
+        ),
+        (
+            "token: \"${CF_API_TOKEN}\"",
+            "name: is required: a DNS record (zone_id, name, content) or a pool to change"
+        ),
+        (
+            "token: \"${CF_API_TOKEN}\", name: app.example.com, content: 203.0.113.7",
+            "zone_id: is required with a DNS record: the zone's id from the dashboard"
+        ),
+        (
+            "token: \"${CF_API_TOKEN}\", zone_id: Z1, name: app.example.com, content: 203.0.113.7, ttl: 30",
+            "ttl: 30s is out of range: 1 (automatic) or 60...86400 seconds"
+        ),
+        (
+            "token: \"${CF_API_TOKEN}\", zone_id: Z1, name: app.example.com, type: AAAA, content: 203.0.113.7",
+            "content: \"203.0.113.7\" is not an IPv6 address"
+        ),
+        (
+            "token: \"${CF_API_TOKEN}\", pool: { account_id: a, pool_id: p, origin: east }",
+            "pool.enabled: is required: true to send this origin traffic, false to stop it"
+        ),
+        (
+            "token: \"${CF_API_TOKEN}\", pool: { account_id: a, pool_id: p, origin: east, enabled: false, weight: 1 }",
+            "pool.weight: unknown key (expected one of: account_id, enabled, origin, pool_id)"
+        ),
+        (
+            "token: \"${CF_API_TOKEN}\", zone_id: Z1, name: app.example.com, content: 203.0.113.7, proxied: true",
+            "proxied: unknown key (expected one of: api, content, name, pool, token, ttl, type, zone_id)"
+        ),
+    ])
+    func badOptionsAreLocatedWithoutTheToken(options: String, expected: String) {
+        let error = loadError("  dns: { cloudflare: { \(options) } }\n", env: ["CF_API_TOKEN": Self.token])
+        #expect(error == "s.yaml:5: actions.dns.cloudflare." + expected)
+        #expect(error?.contains(Self.token) != true)
+    }
+}
