@@ -18,12 +18,14 @@ demo:
 	SWIFT="$(SWIFT)" scripts/demo.sh
 
 # swift test runs XCTest, then Swift Testing, whose "Test run with N tests ..." line closes
-# the output. pipefail keeps swift test's exit status through tee.
+# the output. pipefail keeps swift test's exit status through tee. --no-parallel: the suites
+# start real servers (PostgreSQL, HAProxy, PowerDNS, moto, nginx) and bound timeouts; run side
+# by side on two cores, one suite's server start-up starves another's timing.
 test:
 	SWIFT="$(SWIFT)" scripts/install-deps.sh
 	$(SWIFT) build --build-tests
 	@mkdir -p .build
-	set -o pipefail; $(SWIFT) test 2>&1 | tee .build/test.log
+	set -o pipefail; $(SWIFT) test --no-parallel 2>&1 | tee .build/test.log
 
 bench:
 	SWIFT="$(SWIFT)" scripts/install-deps.sh --bench

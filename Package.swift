@@ -31,16 +31,24 @@ let package = Package(
         .target(name: "CurlShim", dependencies: ["CCurl"]),
         // C library calls the Glibc module does not export (mallopt).
         .target(name: "CHostShim"),
+        // SHA-256 and HMAC-SHA256 from OpenSSL's libcrypto for SigV4 (no swift-crypto/BoringSSL build).
+        .target(name: "CCryptoShim", linkerSettings: [.linkedLibrary("crypto")]),
         // One outbound HTTP engine (curl multi on one thread) for probes, APIs and the CLI.
         .target(name: "CurlHTTP", dependencies: ["CCurl", "CurlShim"]),
-        .target(name: "Probes", dependencies: ["FailoverCore", "CurlHTTP"]),
+        // libpq (PostgreSQL client): the only module that includes libpq-fe.h.
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        // Blocking libpq connections on dedicated threads, bounded and cancellable (postgres plugin and check).
+        .target(name: "PGWire", dependencies: ["CLibPQ"]),
+        .target(name: "Probes", dependencies: ["FailoverCore", "CurlHTTP", "PGWire"]),
         .target(name: "Coordination", dependencies: ["FailoverCore"]),
         // Alerts: rendering for PagerDuty, Slack and webhooks, and delivery from the outbox.
         .target(name: "Alerting", dependencies: ["FailoverCore", "CurlHTTP"]),
         // Action plugins (exec, haproxy, powerdns, cloudflare), the step runner and the pre hook.
         .target(
             name: "Actions",
-            dependencies: ["FailoverCore", "CurlHTTP", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "FailoverCore", "CurlHTTP", "CCryptoShim", "PGWire", .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .target(
             name: "EventLog",
@@ -96,12 +104,12 @@ let package = Package(
         // Probes against real nginx / TCP listeners / ICMP on loopback.
         .testTarget(
             name: "ProbesTests",
-            dependencies: ["FailoverCore", "Probes", "CurlHTTP", "FailoverTesting"]
+            dependencies: ["FailoverCore", "Probes", "CurlHTTP", "FailoverTesting", "PGWire"]
         ),
         // Exec plugin against real child processes; the step runner with recording plugins.
         .testTarget(
             name: "ActionsTests",
-            dependencies: ["Actions", "FailoverCore", "FailoverTesting"]
+            dependencies: ["Actions", "FailoverCore", "FailoverTesting", "PGWire"]
         ),
         // Alert rules, rendering, and delivery to contract servers on loopback.
         .testTarget(

@@ -6,11 +6,14 @@
 #   --bench  also the benchmark tools (prometheus-blackbox-exporter, python3)
 set -euo pipefail
 
-PACKAGES=(libcurl4-openssl-dev libssl-dev libsqlite3-dev nginx-light openssl iproute2 curl)
+PACKAGES=(libcurl4-openssl-dev libssl-dev libsqlite3-dev libpq-dev nginx-light openssl iproute2 curl)
 # Real servers the action plugins' tests start on loopback: HAProxy (runtime API), PowerDNS
-# with its sqlite backend (HTTP API), dig to query it, sqlite3 to create its database.
-SERVER_PACKAGES=(haproxy pdns-server pdns-backend-sqlite3 bind9-dnsutils sqlite3)
+# with its sqlite backend (HTTP API), dig to query it, sqlite3 to create its database,
+# PostgreSQL 15 (primary + streaming replica, run as user postgres).
+SERVER_PACKAGES=(haproxy pdns-server pdns-backend-sqlite3 bind9-dnsutils sqlite3 postgresql-15)
 PACKAGES+=("${SERVER_PACKAGES[@]}")
+# moto_server comes from pip (below); pip needs python3 and python3-pip first.
+command -v moto_server >/dev/null || PACKAGES+=(python3 python3-pip)
 case "${1:-}" in
     "") ;;
     --bench) PACKAGES+=(prometheus-blackbox-exporter python3) ;;
@@ -75,6 +78,21 @@ if [ ${#missing[@]} -gt 0 ]; then
     fi
 else
     echo "install-deps: all packages present (${PACKAGES[*]})"
+fi
+
+# moto_server (PyPI moto[server]) plays Route 53 and ELBv2 in the AWS plugins' tests.
+if ! command -v moto_server >/dev/null; then
+    echo "install-deps: installing moto[server] (pip)"
+    # Debian's Python is "externally managed" (PEP 668): retry past that guard if it refuses.
+    python3 -m pip install --quiet 'moto[server]' ||
+        python3 -m pip install --quiet --break-system-packages 'moto[server]' || {
+        echo "install-deps: pip install 'moto[server]' failed; the route53/elbv2 tests need moto_server" >&2
+        exit 1
+    }
+    command -v moto_server >/dev/null || {
+        echo "install-deps: moto[server] installed but moto_server is not on PATH (pip's scripts directory)" >&2
+        exit 1
+    }
 fi
 
 if ! version=$("$SWIFT" --version 2>&1); then

@@ -40,6 +40,27 @@ struct PluginHTTP: Sendable {
         throw ActionError.failed("cannot reach \(service): \(reason)", retryable: error.isRetryable)
     }
 
+    /// Performs one request with exactly `headers` (no `Content-Type` added: a signed request
+    /// such as SigV4 must send the headers it signed). Same deadline, cancellation and
+    /// error classes as `send`.
+    func sendExact(
+        _ method: HTTPRequest.Method, _ url: String, headers: [(name: String, value: String)], body: Data? = nil
+    ) async throws -> HTTPResponse {
+        let left = ContinuousClock.now.duration(to: deadline)
+        guard left > .zero else {
+            throw ActionError.timedOut(after: limit, detail: "\(service) was not reached in time")
+        }
+        let request = HTTPRequest(
+            url: url, method: method, headers: headers, body: body, timeout: left, bodyLimit: 4 << 20,
+            freshConnection: false, collectHeaders: true)
+        let response = await engine.perform(request)
+        try Task.checkCancellation()
+        guard let error = response.error else { return response }
+        if error.isCancelled { throw CancellationError() }
+        if error.isTimeout { throw ActionError.timedOut(after: limit, detail: "\(service) did not answer in time") }
+        throw ActionError.failed("cannot reach \(service): \(scrub(error.message))", retryable: error.isRetryable)
+    }
+
     /// `text` without the secrets, cut to `limit` characters on one line.
     func scrub(_ text: String, limit: Int = 300) -> String {
         let line = text.split(whereSeparator: \.isNewline).joined(separator: " ")

@@ -13,6 +13,9 @@ public struct PluginRegistry: Sendable {
     private let haproxy = HAProxyAction()
     private let powerdns = PowerDNSAction()
     private let cloudflare = CloudflareAction()
+    private let postgres = PostgresAction()
+    private let route53 = Route53Action()
+    private let elbv2 = ELBv2Action()
 
     /// Creates a registry. `plugins` is keyed by `ActionSpec.plugin` (`exec`, ...).
     public init(
@@ -35,6 +38,9 @@ public struct PluginRegistry: Sendable {
             case .haproxy: return haproxy
             case .powerdns: return powerdns
             case .cloudflare: return cloudflare
+            case .postgres: return postgres
+            case .route53: return route53
+            case .elbv2: return elbv2
             }
         case .verify: return verify
         case .skip, .unavailable: return nil

@@ -217,7 +217,9 @@ actor StatusBoard {
             return SiteSnapshot(
                 name: name, verdict: entry.quorum.verdict, since: entry.quorumSince,
                 lastOK: down ? entry.downStreak.lastOK : entry.fsm.lastOK, firstFail: down ? entry.downStreak.firstFail : nil,
-                latencyMs: totals.isEmpty ? nil : totals.reduce(0, +) / Double(totals.count))
+                latencyMs: totals.isEmpty ? nil : totals.reduce(0, +) / Double(totals.count),
+                lag: entry.checks.first { $0.lagBytes != nil || $0.lagSeconds != nil }
+                    .map { ReplicationLag(bytes: $0.lagBytes, seconds: $0.lagSeconds) })
         }
         return WorldSnapshot(
             at: now, canAct: canAct, whyNot: canAct ? nil : whyNot, sites: views, needed: needed,

@@ -22,7 +22,7 @@ struct ActionLoader {
     let site: YAMLReader
 
     /// The plugins this version knows, as written in the config.
-    static let plugins = ["exec", "haproxy", "powerdns", "cloudflare"]
+    static let plugins = ["exec", "haproxy", "powerdns", "cloudflare", "postgres", "route53", "elbv2"]
 
     func load() throws -> [StepKind: ActionSpec] {
         guard let actions = try site.object("actions") else { return [:] }
@@ -39,6 +39,7 @@ struct ActionLoader {
                     key, "needs exactly one plugin key, one of: \(Self.plugins.joined(separator: ", "))\(found)")
             }
             specs[kind] = try spec(plugin: plugin, action)
+            try PostgresLoader.checkKind(kind, specs[kind], key: key, actions)
         }
         return specs
     }
@@ -74,6 +75,12 @@ struct ActionLoader {
             return .powerdns(try PowerDNSLoader(reader: options(plugin, action)).load())
         case "cloudflare":
             return .cloudflare(try CloudflareLoader(reader: options(plugin, action)).load())
+        case "postgres":
+            return .postgres(try PostgresLoader(reader: options(plugin, action)).load())
+        case "route53":
+            return .route53(try Route53Loader(reader: options(plugin, action)).load())
+        case "elbv2":
+            return .elbv2(try ELBv2Loader(reader: options(plugin, action)).load())
         default:
             throw action.error(plugin, "unknown plugin (known: \(Self.plugins.joined(separator: ", ")))")
         }

@@ -11,7 +11,7 @@ struct SiteLoader {
     ]
     static let checkKeys: Set<String> = [
         "name", "ping", "tcp", "http", "https", "timeout", "expect_status", "expect_body", "ca_file", "min_cert_days",
-        "follow_redirects", "headers",
+        "follow_redirects", "headers", "postgres", "max_lag",
     ]
 
     func load() throws -> SiteConfig {
@@ -55,11 +55,11 @@ struct SiteLoader {
     private func loadCheck(_ node: Node, path: String, site: SiteConfig) throws -> CheckConfig {
         let r = try YAMLReader(node: node, file: reader.file, path: path, interpolator: reader.interpolator)
         try r.rejectUnknown(Self.checkKeys)
-        let kinds = ["ping", "tcp", "http", "https"].filter { r.has($0) }
+        let kinds = ["ping", "tcp", "http", "https", "postgres"].filter { r.has($0) }
         guard kinds.count == 1, let kindKey = kinds.first else {
             throw ConfigError(
                 file: reader.file, line: node.mark?.line, key: path,
-                message: kinds.isEmpty ? "a check needs one of: ping, tcp, http, https" : "a check has exactly one of ping, tcp, http, https (found \(kinds.joined(separator: ", ")))")
+                message: kinds.isEmpty ? "a check needs one of: ping, tcp, http, https, postgres" : "a check has exactly one of ping, tcp, http, https, postgres (found \(kinds.joined(separator: ", ")))")
         }
         let name = try r.name("name") ?? kindKey
         let kind = try loadKind(kindKey, r)
@@ -69,6 +69,7 @@ struct SiteLoader {
                 throw r.error(key, "only applies to http and https checks")
             }
         }
+        if r.node("max_lag") != nil, kindKey != "postgres" { throw r.error("max_lag", "only applies to postgres checks") }
         let timeout = try r.duration("timeout")
         if let timeout, timeout >= site.interval {
             throw r.error("timeout", "\(timeout.text) must be shorter than the site's interval \(site.interval.text)")
@@ -89,6 +90,8 @@ struct SiteLoader {
                 throw r.error(key, "\"\(target)\" is not host:port with a port in 1...65535")
             }
             return .tcp(address)
+        case "postgres":
+            return .postgres(PostgresCheck(dsn: try PostgresLoader.dsn(key, r), maxLag: try r.byteSize("max_lag")))
         default:
             return .http(try loadHTTP(key, target, r))
         }

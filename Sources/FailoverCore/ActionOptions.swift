@@ -182,3 +182,117 @@ extension Duration {
     /// Whole seconds (rounded down), as DNS TTLs are written.
     public var wholeSeconds: Int64 { components.seconds }
 }
+
+/// Options of the `postgres` plugin (libpq): `promote` turns the site's replica into the
+/// primary (`pg_promote`), `fence` makes the site's old primary refuse writes.
+public struct PostgresOptions: Sendable, Equatable {
+    /// How `fence` stops an old primary that is still reachable.
+    public enum FenceMode: String, Sendable, Equatable, CaseIterable {
+        /// `ALTER SYSTEM SET default_transaction_read_only = on`, reload, terminate clients.
+        case readOnly = "read_only"
+    }
+
+    /// The libpq connection string of the site's database (`postgres://user:pass@host:port/db`
+    /// or `key=value` pairs). Its password is a secret: never shown in summaries or errors.
+    public var dsn: String
+    /// How `fence` fences (only `read_only` today).
+    public var mode: FenceMode
+    /// How long `pg_promote` may wait for the promotion (`wait_seconds`).
+    public var promoteTimeout: Duration
+    /// When set, `promote` refuses (permanently) a replica lagging more bytes than this,
+    /// unless the run is forced.
+    public var maxLag: Int64?
+
+    /// Creates options with the documented defaults.
+    public init(dsn: String, mode: FenceMode = .readOnly, promoteTimeout: Duration = .seconds(60), maxLag: Int64? = nil) {
+        self.dsn = dsn
+        self.mode = mode
+        self.promoteTimeout = promoteTimeout
+        self.maxLag = maxLag
+    }
+}
+
+/// Options of the `route53` plugin: one record set UPSERTed through the Route 53 API
+/// (`ChangeResourceRecordSets`), then confirmed with `GetChange` until `INSYNC`.
+///
+/// Credentials are not options: they come from `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`
+/// and `AWS_SESSION_TOKEN` in the controller's environment at action time.
+public struct Route53Options: Sendable, Equatable {
+    /// Route 53's production endpoint.
+    public static let defaultEndpoint = "https://route53.amazonaws.com"
+
+    /// The hosted zone's id (`Z1D633PJN98FT9`, without `/hostedzone/`).
+    public var zoneID: String
+    /// The record's name, fully qualified with its trailing dot (`app.example.com.`).
+    public var name: String
+    /// The record's type.
+    public var type: DNSRecordType
+    /// The record's TTL (whole seconds).
+    public var ttl: Duration
+    /// The values the record set holds afterwards (at least one; a CNAME exactly one).
+    public var values: [String]
+    /// The API's base URL; tests point it at moto_server.
+    public var endpoint: String
+    /// The SigV4 region (Route 53 signs in `us-east-1`).
+    public var region: String
+    /// How often `GetChange` is asked while the change is `PENDING`.
+    public var pollInterval: Duration
+
+    /// Creates options with the documented defaults.
+    public init(
+        zoneID: String, name: String, type: DNSRecordType = .a, ttl: Duration = .seconds(60), values: [String],
+        endpoint: String = Self.defaultEndpoint, region: String = "us-east-1", pollInterval: Duration = .seconds(1)
+    ) {
+        self.zoneID = zoneID
+        self.name = name
+        self.type = type
+        self.ttl = ttl
+        self.values = values
+        self.endpoint = endpoint
+        self.region = region
+        self.pollInterval = pollInterval
+    }
+}
+
+/// Options of the `elbv2` plugin: targets of one ELBv2 target group, deregistered on
+/// `drain`/`fence` and registered on `promote`/`dns`, verified with `DescribeTargetHealth`.
+///
+/// Credentials come from the `AWS_*` environment variables at action time, as for `route53`.
+public struct ELBv2Options: Sendable, Equatable {
+    /// One target: an instance id or IP address, and optionally its port.
+    public struct Target: Sendable, Equatable, CustomStringConvertible {
+        /// `i-0123…` or `10.0.0.5`.
+        public var id: String
+        /// The port; nil means the target group's.
+        public var port: Int?
+
+        /// Creates a target.
+        public init(id: String, port: Int? = nil) {
+            self.id = id
+            self.port = port
+        }
+
+        /// `10.0.0.5:80`, or the id alone without a port.
+        public var description: String { port.map { "\(id):\($0)" } ?? id }
+    }
+
+    /// The target group's ARN.
+    public var targetGroupARN: String
+    /// The site's targets (at least one).
+    public var targets: [Target]
+    /// The region (`us-east-1`).
+    public var region: String
+    /// The API's base URL; nil means `https://elasticloadbalancing.REGION.amazonaws.com`.
+    public var endpoint: String?
+
+    /// Creates options.
+    public init(targetGroupARN: String, targets: [Target], region: String = "us-east-1", endpoint: String? = nil) {
+        self.targetGroupARN = targetGroupARN
+        self.targets = targets
+        self.region = region
+        self.endpoint = endpoint
+    }
+
+    /// The endpoint requests go to.
+    public var resolvedEndpoint: String { endpoint ?? "https://elasticloadbalancing.\(region).amazonaws.com" }
+}

@@ -175,6 +175,8 @@ public enum CheckKind: Sendable, Equatable {
     case tcp(ListenAddress)
     /// An HTTP or HTTPS request with expectations on the answer.
     case http(HTTPCheck)
+    /// A PostgreSQL connection reading the server's role and replication lag.
+    case postgres(PostgresCheck)
 
     /// The probe kind's name as written in the config.
     public var label: String {
@@ -182,6 +184,7 @@ public enum CheckKind: Sendable, Equatable {
         case .ping: "ping"
         case .tcp: "tcp"
         case .http(let h): h.url.hasPrefix("https:") ? "https" : "http"
+        case .postgres: "postgres"
         }
     }
 
@@ -191,6 +194,7 @@ public enum CheckKind: Sendable, Equatable {
         case .ping(let host): host
         case .tcp(let address): address.description
         case .http(let h): Redaction.url(h.url)
+        case .postgres(let p): PostgresDSN.redacted(p.dsn)
         }
     }
 }

@@ -34,6 +34,12 @@ public enum ActionSpec: Sendable, Equatable {
     case powerdns(PowerDNSOptions)
     /// Patches a Cloudflare DNS record and/or a load-balancer pool origin.
     case cloudflare(CloudflareOptions)
+    /// Promotes (`pg_promote`) or fences (read-only) a PostgreSQL server through libpq.
+    case postgres(PostgresOptions)
+    /// UPSERTs a Route 53 record set and waits until the change is `INSYNC`.
+    case route53(Route53Options)
+    /// Deregisters or registers targets of an AWS ELBv2 target group.
+    case elbv2(ELBv2Options)
 
     /// The plugin's name as written in the config.
     public var plugin: String {
@@ -42,6 +48,9 @@ public enum ActionSpec: Sendable, Equatable {
         case .haproxy: "haproxy"
         case .powerdns: "powerdns"
         case .cloudflare: "cloudflare"
+        case .postgres: "postgres"
+        case .route53: "route53"
+        case .elbv2: "elbv2"
         }
     }
 
@@ -52,6 +61,11 @@ public enum ActionSpec: Sendable, Equatable {
         case .haproxy(let o): "haproxy \(o.servers.map { "\(o.backend)/\($0)" }.joined(separator: ", ")) via \(o.admin)"
         case .powerdns(let o): "powerdns \(o.name) \(o.type.rawValue) \(o.content) at \(Redaction.url(o.api))"
         case .cloudflare(let o): "cloudflare " + Self.parts(o).joined(separator: ", ")
+        case .postgres(let o): "postgres \(PostgresDSN.redacted(o.dsn))"
+        case .route53(let o):
+            "route53 \(o.name) \(o.type.rawValue) \(o.values.joined(separator: ",")) in zone \(o.zoneID) at \(Redaction.url(o.endpoint))"
+        case .elbv2(let o):
+            "elbv2 \(o.targets.map(\.description).joined(separator: ", ")) in \(o.targetGroupARN) at \(Redaction.url(o.resolvedEndpoint))"
         }
     }
 
@@ -62,6 +76,10 @@ public enum ActionSpec: Sendable, Equatable {
         case .exec, .haproxy: []
         case .powerdns(let o): [o.key] + Redaction.secrets(inURL: o.api)
         case .cloudflare(let o): [o.token] + Redaction.secrets(inURL: o.api)
+        case .postgres(let o): PostgresDSN.secrets(o.dsn)
+        // Credentials come from the AWS_* environment at action time, never from options.
+        case .route53(let o): Redaction.secrets(inURL: o.endpoint)
+        case .elbv2(let o): Redaction.secrets(inURL: o.resolvedEndpoint)
         }
     }
 

@@ -105,6 +105,13 @@ public struct ProbeResult: Sendable, Equatable, Codable {
     public var certDaysLeft: Int?
     /// A readable error, already free of secrets.
     public var error: String?
+    /// For `postgres` checks: `primary` or `replica`.
+    public var role: String?
+    /// For `postgres` checks: bytes received but not yet replayed (0 on a primary).
+    public var lagBytes: Int64?
+    /// For `postgres` checks: seconds since the last replayed transaction while WAL waits
+    /// to be replayed (0 on a primary or a caught-up replica).
+    public var lagSeconds: Double?
 
     /// Creates a probe result.
     public init(
@@ -127,6 +134,7 @@ public struct ProbeResult: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey {
         case check, kind, at, diagnosis, timings, status, error
         case certDaysLeft = "cert_days_left"
+        case role, lagBytes = "lag_bytes", lagSeconds = "lag_seconds"
     }
 
     public init(from decoder: Decoder) throws {
@@ -140,6 +148,9 @@ public struct ProbeResult: Sendable, Equatable, Codable {
         diagnosis = Diagnosis(label: label, status: status, certDaysLeft: certDaysLeft)
         timings = try c.decode(ProbeTimings.self, forKey: .timings)
         error = try c.decodeIfPresent(String.self, forKey: .error)
+        role = try c.decodeIfPresent(String.self, forKey: .role)
+        lagBytes = try c.decodeIfPresent(Int64.self, forKey: .lagBytes)
+        lagSeconds = try c.decodeIfPresent(Double.self, forKey: .lagSeconds)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -152,6 +163,9 @@ public struct ProbeResult: Sendable, Equatable, Codable {
         try c.encodeIfPresent(status, forKey: .status)
         try c.encodeIfPresent(certDaysLeft, forKey: .certDaysLeft)
         try c.encodeIfPresent(error, forKey: .error)
+        try c.encodeIfPresent(role, forKey: .role)
+        try c.encodeIfPresent(lagBytes, forKey: .lagBytes)
+        try c.encodeIfPresent(lagSeconds, forKey: .lagSeconds)
     }
 }
 

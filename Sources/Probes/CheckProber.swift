@@ -8,6 +8,7 @@ public final class CheckProber: Prober {
     private let http: HTTPProber
     private let tcp: TCPProber
     private let ping: PingProber
+    private let postgres = PostgresProber()
 
     /// Creates a prober on `engine` (the process-wide engine by default).
     public init(engine: CurlEngine = .shared) {
@@ -21,6 +22,7 @@ public final class CheckProber: Prober {
         case .http(let spec): await http.probe(check.name, spec, timeout: timeout, at: at)
         case .tcp(let address): await tcp.probe(check.name, address, timeout: timeout, at: at)
         case .ping(let host): await ping.probe(check.name, host: host, timeout: timeout, at: at)
+        case .postgres(let spec): await postgres.probe(check.name, spec, timeout: timeout, at: at)
         }
     }
 }

@@ -235,3 +235,118 @@ private func loadError(_ actions: String, env: [String: String] = [:]) -> String
         #expect(error?.contains(Self.token) != true)
     }
 }
+
+/// Good and bad `postgres:` actions.
+@Suite struct PostgresConfigTests {
+    static let password = "Pg-Secret-Value-42"
+
+    @Test func fenceAndPromoteLoadWithDefaultsAndSummariesHideThePassword() throws {
+        let actions = try loadActions(
+            """
+              fence: { postgres: { dsn: "postgres://postgres:${PGPW}@127.0.0.1:5432/postgres", mode: read_only } }
+              promote: { postgres: { dsn: "host=127.0.0.1 port=5433 password=${PGPW}", promote_timeout: 30s, max_lag: 16MB } }
+
+            """, env: ["PGPW": Self.password])
+        let fenceDSN = "postgres://postgres:\(Self.password)@127.0.0.1:5432/postgres"
+        #expect(actions[.fence] == .postgres(PostgresOptions(dsn: fenceDSN)))
+        #expect(
+            actions[.promote]
+                == .postgres(
+                    PostgresOptions(
+                        dsn: "host=127.0.0.1 port=5433 password=\(Self.password)", promoteTimeout: .seconds(30),
+                        maxLag: 16 << 20)))
+        #expect(actions[.fence]?.summary == "postgres postgres://127.0.0.1:5432/postgres")
+        #expect(actions[.promote]?.summary == "postgres host=127.0.0.1 port=5433 password=REDACTED")
+        #expect(actions[.fence]?.secrets.contains(Self.password) == true)
+        #expect(actions[.promote]?.secrets.contains(Self.password) == true)
+    }
+
+    @Test(arguments: [
+        ("  fence: { postgres: { mode: read_only } }\n", "actions.fence.postgres.dsn: is required, e.g. dsn: \"postgres://postgres@127.0.0.1:5432/postgres\""),
+        ("  fence: { postgres: { dsn: \"host=h\", mode: stop } }\n", "actions.fence.postgres.mode: \"stop\" is not one of: read_only"),
+        ("  promote: { postgres: { dsn: \"host=h\", max_lag: lots } }\n", "actions.promote.postgres.max_lag: \"lots\" is not a size (bytes, or a whole number with a unit: 512KB, 16MB, 1GB)"),
+        ("  promote: { postgres: { dsn: \"host=h\", promote_timeout: 100ms } }\n", "actions.promote.postgres.promote_timeout: 100ms is outside 1s...24h (pg_promote waits whole seconds)"),
+        ("  dns: { postgres: { dsn: \"host=h\" } }\n", "actions.dns: the postgres plugin only performs fence and promote (a database is not drained or named in DNS)"),
+        ("  fence: { postgres: { dsn: \"postgres://u:Pg-Secret-Value-42@h:70000/db\" } }\n", "actions.fence.postgres.dsn: \"postgres://h:70000/db\" has port 70000, outside 1...65535"),
+    ])
+    func badOptionsAreLocatedWithoutThePassword(actions: String, expected: String) {
+        let error = loadError(actions)
+        #expect(error == "s.yaml:5: " + expected)
+        #expect(error?.contains(Self.password) != true)
+    }
+}
+
+/// Good and bad `route53:` actions; credentials are never options.
+@Suite struct Route53ConfigTests {
+    @Test func aRecordLoadsWithDefaultsAndAnEndpointOverride() throws {
+        let actions = try loadActions(
+            """
+              dns: { route53: { zone_id: /hostedzone/Z1D633PJN98FT9, name: App.Example.Test, type: a, ttl: 30,
+                                value: 127.0.0.2, endpoint: "http://127.0.0.1:5000", poll_interval: 200ms } }
+            """)
+        let expected = Route53Options(
+            zoneID: "Z1D633PJN98FT9", name: "App.Example.Test.", type: .a, ttl: .seconds(30), values: ["127.0.0.2"],
+            endpoint: "http://127.0.0.1:5000", region: "us-east-1", pollInterval: .milliseconds(200))
+        #expect(actions[.dns] == .route53(expected))
+        #expect(actions[.dns]?.plugin == "route53")
+        #expect(
+            actions[.dns]?.summary
+                == "route53 App.Example.Test. A 127.0.0.2 in zone Z1D633PJN98FT9 at http://127.0.0.1:5000")
+        #expect(actions[.dns]?.secrets == [])
+    }
+
+    @Test func severalValuesAndProductionDefaults() throws {
+        let actions = try loadActions("  dns: { route53: { zone_id: Z1, name: app.example.com., values: [192.0.2.1, 192.0.2.2] } }\n")
+        guard case .route53(let o)? = actions[.dns] else { Issue.record("not route53"); return }
+        #expect(o.values == ["192.0.2.1", "192.0.2.2"])
+        #expect(o.endpoint == Route53Options.defaultEndpoint && o.region == "us-east-1")
+        #expect(o.ttl == .seconds(60) && o.pollInterval == .seconds(1))
+    }
+
+    @Test(arguments: [
+        ("zone_id: Z1, name: a.example.com., value: 10.0.0.1, secret_access_key: x", "secret_access_key: unknown key (expected one of: endpoint, name, poll_interval, region, ttl, type, value, values, zone_id)"),
+        ("name: a.example.com., value: 10.0.0.1", "zone_id: is required: the hosted zone's id, e.g. zone_id: Z1D633PJN98FT9"),
+        ("zone_id: Z1, name: a.example.com.", "value: is required: the value the record gets for this site (or values: [a, b])"),
+        ("zone_id: Z1, name: a.example.com., type: AAAA, value: 10.0.0.1", "value: \"10.0.0.1\" is not an IPv6 address"),
+        ("zone_id: Z1, name: a.example.com., type: CNAME, values: [a.example.net, b.example.net]", "values: a CNAME holds exactly one value"),
+        ("zone_id: Z1, name: a.example.com., value: 10.0.0.1, endpoint: ftp://x", "endpoint: \"ftp://x\" is not an http:// or https:// URL"),
+        ("zone_id: Z-1, name: a.example.com., value: 10.0.0.1", "zone_id: \"Z-1\" is not a hosted zone id (letters and digits)"),
+    ])
+    func badOptionsAreLocated(options: String, expected: String) {
+        #expect(loadError("  dns: { route53: { \(options) } }\n") == "s.yaml:5: actions.dns.route53." + expected)
+    }
+}
+
+/// Good and bad `elbv2:` actions.
+@Suite struct ELBv2ConfigTests {
+    static let arn = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/73e2d6bc24d8a067"
+
+    @Test func targetsLoadForDrainAndPromote() throws {
+        let actions = try loadActions(
+            """
+              drain: { elbv2: { target_group_arn: "\(Self.arn)", targets: [{ id: 10.0.0.5, port: 80 }, { id: i-0abc }] } }
+              promote: { elbv2: { target_group_arn: "\(Self.arn)", targets: [{ id: 10.0.0.5, port: 80 }],
+                                  region: eu-west-1, endpoint: "http://127.0.0.1:5000" } }
+            """)
+        let drain = ELBv2Options(targetGroupARN: Self.arn, targets: [.init(id: "10.0.0.5", port: 80), .init(id: "i-0abc")])
+        #expect(actions[.drain] == .elbv2(drain))
+        #expect(drain.resolvedEndpoint == "https://elasticloadbalancing.us-east-1.amazonaws.com")
+        guard case .elbv2(let promote)? = actions[.promote] else { Issue.record("not elbv2"); return }
+        #expect(promote.region == "eu-west-1" && promote.resolvedEndpoint == "http://127.0.0.1:5000")
+        #expect(
+            actions[.drain]?.summary
+                == "elbv2 10.0.0.5:80, i-0abc in \(Self.arn) at https://elasticloadbalancing.us-east-1.amazonaws.com")
+        #expect(actions[.drain]?.secrets == [])
+    }
+
+    @Test(arguments: [
+        ("targets: [{ id: 10.0.0.5 }]", "target_group_arn: is required: the target group's ARN"),
+        ("target_group_arn: \"\(arn)\"", "targets: is required: this site's targets, e.g. targets: [{ id: 10.0.0.5, port: 80 }]"),
+        ("target_group_arn: \"\(arn)\", targets: [{ port: 80 }]", "targets[0].id: is required: an instance id or IP address"),
+        ("target_group_arn: \"\(arn)\", targets: [{ id: a, weight: 2 }]", "targets[0].weight: unknown key (expected one of: id, port)"),
+        ("target_group_arn: \"\(arn)\", targets: [{ id: a }, { id: a }]", "targets: lists a twice"),
+    ])
+    func badOptionsAreLocated(options: String, expected: String) {
+        #expect(loadError("  drain: { elbv2: { \(options) } }\n") == "s.yaml:5: actions.drain.elbv2." + expected)
+    }
+}
