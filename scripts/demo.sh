@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 SWIFT=${SWIFT:-swift}
 CONFIG=deploy/lab/failoverctl.yaml
 LAB=deploy/lab/lab.sh
+SERVERS=deploy/lab/servers.sh
 POLL=0.2           # seconds between `status` polls
 START_TIMEOUT=60   # seconds for the controller to see all sites up
 CHANGE_TIMEOUT=30  # seconds for a site to be marked down or up again
@@ -25,6 +26,7 @@ cleanup() {
     if [ -n "$CTL_PID" ]; then
         stop_controller >/dev/null 2>&1 || true
     fi
+    LAB_DIR="$RUN_DIR/lab" "$SERVERS" stop >/dev/null 2>&1 || true
     LAB_DIR="$RUN_DIR/lab" "$LAB" stop >/dev/null 2>&1 || true
     rm -rf "$RUN_DIR"
     exit "$rc"
@@ -143,7 +145,7 @@ fi
 BIN="$("$SWIFT" build --show-bin-path)/failoverctl"
 say "built $BIN in $(since "$t") s"
 
-header "[2/7] Starting the lab: one nginx, three TLS sites on loopback"
+header "[2/7] Starting the lab: three TLS sites (nginx), PostgreSQL primary + replica, HAProxy, PowerDNS"
 export LAB_DIR="$RUN_DIR/lab"
 export FAILOVERCTL_LAB_CA="$LAB_DIR/ca.pem"
 export FAILOVERCTL_STATE_DIR="$RUN_DIR/state"
@@ -154,7 +156,13 @@ FAILOVERCTL_LISTEN="127.0.0.1:$(free_port)"
 export FAILOVERCTL_LISTEN
 t=$(now_us)
 "$LAB" start | indent
-say "lab ready in $(since "$t") s: east :18441, west :18442, eu :18443 (GET /health)"
+# PostgreSQL runs as user postgres: it must be able to reach its data directory in here.
+chmod 711 "$RUN_DIR"
+"$SERVERS" start | indent
+say "lab ready in $(since "$t") s: sites east :18441, west :18442, eu :18443 (GET /health);"
+say "east's database is the primary, west's its streaming replica; HAProxy sends app traffic to east;"
+say "PowerDNS answers app.example.test A 127.0.0.1 (east)"
+"$SERVERS" status | indent
 say "\$ failoverctl check --config $CONFIG"
 "$BIN" check --config "$CONFIG" 2>&1 | indent
 
@@ -169,39 +177,41 @@ show_log
 say "all sites up $T_START s after the controller started (rise=2 good rounds at interval 1s)"
 show_status
 
-header "[4/7] Failing east: its /health now answers 503"
+header "[4/7] Failing east: its database crashes and its /health answers 503"
 t=$(now_us)
+"$SERVERS" kill-db east | indent
 "$LAB" down east | indent
-say "ping and tcp still pass, but require: all fails the round when the api check fails;"
 say "after fall=3 failed rounds (1 s apart) east is down, and group web, whose primary it is,"
-say "fails over to its first healthy standby: drain and fence east, promote and switch DNS to west,"
-say "verify west, update the CMDB (the lab's actions are deploy/lab/action.sh)."
+say "fails over to west: drain east in HAProxy, fence east's database (it is down: the step fails"
+say "and the plan goes on, as configured), promote west's replica, point app.example.test at west"
+say "in PowerDNS, verify west, update the CMDB."
 wait_group web west "$CHANGE_TIMEOUT" "group web has failed over to west"
 T_FAILOVER=$(since "$t")
 show_log
 say "group web on west $T_FAILOVER s after east started failing"
 show_status
-say "\$ failoverctl events --config $CONFIG --group web --since 5m"
-"$BIN" events --config "$CONFIG" --group web --since 5m 2>&1 | indent
-say "what the actions recorded ($LAB_DIR/actions.log):"
-indent <"$LAB_DIR/actions.log"
+say "what the real servers say now:"
+"$SERVERS" status | indent
 say "\$ failoverctl report --config $CONFIG --group web"
 "$BIN" report --config "$CONFIG" --group web 2>&1 | indent || true
 
-header "[5/7] Restoring east: /health answers 200 again"
+header "[5/7] Restoring east: its database rejoins as west's replica, /health answers 200"
 t=$(now_us)
+"$SERVERS" rejoin east west | indent
 "$LAB" up east | indent
 say "after rise=2 good rounds east is up again; failback is manual, so west stays primary."
 wait_status 0 "$CHANGE_TIMEOUT" "east is up again"
 T_UP=$(since "$t")
 show_log
-say "east marked up $T_UP s after it recovered"
+say "east marked up $T_UP s after it was restored"
 show_status
 
 header "[6/7] A planned drill back to east (failoverctl drill --planned)"
 say "\$ failoverctl drill --planned --config $CONFIG --group web --to east --dry-run"
 "$BIN" drill --planned --config "$CONFIG" --group web --to east --dry-run 2>&1 | indent
 say "\$ failoverctl drill --planned --config $CONFIG --group web --to east"
+say "(a drill drains west, fences its database read-only, waits for east's replica to catch up,"
+say " promotes it, and points app.example.test back at east)"
 t=$(now_us)
 rc=0
 "$BIN" drill --planned --config "$CONFIG" --group web --to east >"$RUN_DIR/drill.out" 2>&1 || rc=$?
@@ -211,6 +221,7 @@ say "(exit $rc: 0 passed, 1 missed a target, 2 stuck, vetoed or refused)"
 [ "$rc" = 0 ] || { show_log >&2; exit 1; }
 show_log
 show_status
+"$SERVERS" status | indent
 
 header "[7/7] Stopping the controller (SIGTERM)"
 stop_controller

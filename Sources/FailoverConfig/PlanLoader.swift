@@ -18,7 +18,7 @@ struct PlanLoader {
 
     static let stepKeys: Set<String> = ["exec", "on_failure", "optional", "retries", "step", "timeout"]
     /// The kinds a step may name (exec needs its command, so it has its own form).
-    static let namedKinds: [StepKind] = [.drain, .fence, .promote, .dns, .verify]
+    static let namedKinds: [StepKind] = [.drain, .fence, .promote, .ready, .dns, .verify]
     static let optionalOnlyForActions =
         "only applies to drain, fence, promote and dns steps (the ones that use site actions)"
 

@@ -1,9 +1,11 @@
 /// The kinds of plan step. `drain` and `fence` use the failed (old) primary's actions;
-/// `promote`, `dns` and `verify` the target's; `exec` runs the command written on the step.
+/// `promote`, `ready` (back into the load balancer), `dns` and `verify` the target's; `exec`
+/// runs the command written on the step.
 public enum StepKind: String, Sendable, Equatable, CaseIterable, Codable {
     case drain
     case fence
     case promote
+    case ready
     case dns
     case verify
     case exec
@@ -12,7 +14,7 @@ public enum StepKind: String, Sendable, Equatable, CaseIterable, Codable {
     public var actsOnOldPrimary: Bool { self == .drain || self == .fence }
 
     /// Step kinds that a site's `actions:` map configures.
-    public static let siteActionKinds: [StepKind] = [.drain, .fence, .promote, .dns]
+    public static let siteActionKinds: [StepKind] = [.drain, .fence, .promote, .ready, .dns]
 }
 
 /// What a step does when it has failed every attempt.

@@ -74,7 +74,7 @@ public enum Plan {
         case .verify:
             site = to
             action = .verify(site: to)
-        case .drain, .fence, .promote, .dns:
+        case .drain, .fence, .promote, .ready, .dns:
             let name = step.kind.actsOnOldPrimary ? from : to
             site = name
             if let spec = sites.first(where: { $0.name == name })?.actions[step.kind] {
