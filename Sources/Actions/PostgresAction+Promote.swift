@@ -7,7 +7,8 @@ extension PostgresJob {
     @Sendable func promote(_ session: PGSession) throws -> ActionReport {
         var state = try session.serverState()
         guard state.inRecovery else {
-            return ActionReport(changed: ["\(target) is already primary (\(try timeline(session)))"])
+            let writable = try makeWritable(session)
+            return ActionReport(changed: ["\(target) is already primary (\(try timeline(session)))"] + writable)
         }
         if drill { state = try waitForZeroLag(session, start: state) }
         let lag = ReplicationLag(bytes: state.lagBytes, seconds: state.lagSeconds)
@@ -23,8 +24,19 @@ extension PostgresJob {
             throw ActionError.failed("\(target) is still in recovery after pg_promote", retryable: true)
         }
         let forced = force && (options.maxLag.map { state.lagBytes > $0 } ?? false) ? ", forced above max_lag" : ""
+        let writable = try makeWritable(session)
         return ActionReport(
-            changed: ["promoted \(target) to primary on \(try timeline(session)) (lag \(lag.text)\(forced))"], lag: lag)
+            changed: ["promoted \(target) to primary on \(try timeline(session)) (lag \(lag.text)\(forced))"] + writable,
+            lag: lag)
+    }
+
+    /// A primary must take writes: a read-only setting left by an earlier fence (it survives
+    /// in `postgresql.auto.conf`, and a base backup copies it) is reset and reloaded.
+    private func makeWritable(_ session: PGSession) throws -> [String] {
+        guard try session.value("SHOW default_transaction_read_only") == "on" else { return [] }
+        _ = try session.rows("ALTER SYSTEM RESET default_transaction_read_only")
+        _ = try session.rows("SELECT pg_reload_conf()")
+        return ["reset the read-only fence left on \(target)"]
     }
 
     /// Polls until replay has caught up with what was received (a planned drill loses no

@@ -63,6 +63,19 @@ private func request(
         #expect(again.changed.contains("terminated 0 client sessions"))
     }
 
+    @Test func promotingAFencedPrimaryLiftsTheFence() async throws {
+        let cluster = try await PostgresCluster.start()
+        let options = PostgresOptions(dsn: cluster.primary.dsn)
+        _ = try await PostgresAction().perform(request(options, .fence))
+        #expect(throws: HarnessError.self) { try cluster.primary.psql("CREATE TABLE fenced (id int)") }
+        let report = try await PostgresAction().perform(request(options, .promote, run: .drill))
+        #expect(report.changed.contains { $0.contains("already primary") })
+        #expect(report.changed.contains { $0.contains("reset the read-only fence") })
+        try cluster.primary.psql("CREATE TABLE writable (id int)")
+        let again = try await PostgresAction().perform(request(options, .promote))
+        #expect(!again.changed.contains { $0.contains("reset") })
+    }
+
     @Test func fenceOfAnUnreachableServerIsRetryableWithinTheBound() async throws {
         let closed = PostgresOptions(dsn: "postgres://postgres@127.0.0.1:\(try FreePort.tcp())/postgres")
         let refused = await #expect(throws: ActionError.self) {
