@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmark (c) of issue 2: an idle controller probing the lab's 3 sites x 3 checks
-# (ping, tcp, https) every second. Reports steady-state RSS and CPU share of one core.
+# (ping, tcp, https; east and west also their PostgreSQL) every second. Reports steady-state RSS and CPU share of one core.
 # Goal: <= 40 MB RSS and <= 1% of one core.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,11 +18,15 @@ export FAILOVERCTL_LISTEN="127.0.0.1:$(free_port)"
 PID=""
 cleanup() {
     [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null || true
+    deploy/lab/servers.sh stop >/dev/null 2>&1 || true
     deploy/lab/lab.sh stop >/dev/null 2>&1 || true
     rm -rf "$RUN_DIR"
 }
 trap cleanup EXIT
 deploy/lab/lab.sh start >/dev/null
+# The lab's east and west also check their PostgreSQL servers (run as user postgres).
+chmod 711 "$RUN_DIR"
+deploy/lab/servers.sh start >/dev/null
 "$BIN" run --config deploy/lab/failoverctl.yaml --log-level warning 2>"$RUN_DIR/controller.log" &
 PID=$!
 sleep "$WARMUP"
