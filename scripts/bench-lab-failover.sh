@@ -11,23 +11,28 @@ cd "$(dirname "$0")/.."
 RUNS=${RUNS:-3}
 BIN=$(release_binary failoverctl)
 CONFIG=deploy/lab/failoverctl.yaml
-RESULTS=$(mktemp /tmp/fo-bench-lab.XXXXXX)
-trap 'rm -f "$RESULTS"' EXIT
+RESULTS=$(mktemp /tmp/fo-bench-lab-results.XXXXXX)
+run_dir=""
+pid=""
+# Stops what the current run started (on every exit path, a failed wait included).
+cleanup_run() {
+    [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+    pid=""
+    if [ -n "$run_dir" ]; then
+        deploy/lab/servers.sh stop >/dev/null 2>&1 || true
+        deploy/lab/lab.sh stop >/dev/null 2>&1 || true
+        rm -rf "$run_dir"
+    fi
+    run_dir=""
+}
+trap 'cleanup_run; rm -f "$RESULTS"' EXIT
 
 run_once() {
-    local run_dir pid=""
     run_dir=$(mktemp -d /tmp/fo-bench-lab.XXXXXX)
     chmod 711 "$run_dir"
     export LAB_DIR="$run_dir/lab" FAILOVERCTL_LAB_CA="$run_dir/lab/ca.pem" FAILOVERCTL_STATE_DIR="$run_dir/state"
     export FAILOVERCTL_LISTEN="127.0.0.1:$(free_port)"
     export FAILOVERCTL_API_TOKEN="bench-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
-    cleanup_run() {
-        [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
-        deploy/lab/servers.sh stop >/dev/null 2>&1 || true
-        deploy/lab/lab.sh stop >/dev/null 2>&1 || true
-        rm -rf "$run_dir"
-    }
-    trap cleanup_run RETURN
     deploy/lab/lab.sh start >/dev/null
     deploy/lab/servers.sh start >/dev/null
     "$BIN" run --config "$CONFIG" --log-level warning 2>"$run_dir/controller.log" &
@@ -42,19 +47,25 @@ run_once() {
     "$BIN" drill --planned --config "$CONFIG" --group web --to east >/dev/null
     "$BIN" events --config "$CONFIG" --json >>"$RESULTS"
     echo "," >>"$RESULTS"
+    cleanup_run
 }
 
 wait_for() {
     local limit=$1 what=$2 start=$SECONDS
     shift 2
     until "$@"; do
-        [ $((SECONDS - start)) -lt "$limit" ] || { echo "bench-lab-failover: timed out waiting for $what" >&2; exit 1; }
+        if [ $((SECONDS - start)) -ge "$limit" ]; then
+            echo "bench-lab-failover: timed out waiting for $what; controller log:" >&2
+            tail -n 30 "$run_dir/controller.log" >&2 || true
+            exit 1
+        fi
         sleep 0.2
     done
 }
 
 group_is() {
-    "$BIN" status --config "$CONFIG" --json 2>/dev/null | python3 -c '
+    # status exits 1 (a standby down) while the pipeline must report only python's verdict.
+    { "$BIN" status --config "$CONFIG" --json 2>/dev/null || true; } | python3 -c '
 import json, sys
 g = next(g for g in json.load(sys.stdin)["groups"] if g["name"] == "web")
 sys.exit(0 if (g["primary"], g["phase"]) == (sys.argv[1], "steady") else 1)' "$1"
