@@ -5,6 +5,7 @@
 #                  runtime API tcp:127.0.0.1:19999
 #   PowerDNS       API http://127.0.0.1:18081 (key $PDNS_API_KEY, default lab-pdns-key),
 #                  DNS 127.0.0.1:15353, zone example.test. with app.example.test. A 127.0.0.1
+#   moto_server    AWS APIs (Route 53, ELBv2) http://127.0.0.1:15000, when moto_server is installed
 #
 # Usage: servers.sh start | stop | status | kill-db SITE | rejoin SITE PRIMARY
 # Lab directory: ${LAB_DIR:-/tmp/failoverctl-lab}. PostgreSQL runs as user postgres, so every
@@ -20,6 +21,7 @@ HAPROXY_PORT=18080
 HAPROXY_ADMIN=19999
 PDNS_API_PORT=18081
 PDNS_DNS_PORT=15353
+MOTO_PORT=15000
 READY_TIMEOUT=30
 
 die() { echo "servers.sh: $*" >&2; exit 1; }
@@ -144,6 +146,17 @@ CONF
         curl -sf -H "X-API-Key: $PDNS_API_KEY" "http://127.0.0.1:$PDNS_API_PORT/api/v1/servers/localhost/zones/example.test."
 }
 
+start_moto() {
+    local dir="$LAB_DIR/moto"
+    command -v moto_server >/dev/null || { echo "servers.sh: moto_server not installed: no AWS APIs in the lab"; return 0; }
+    mkdir -p "$dir"
+    [ -n "$(alive "$dir/moto.pid" moto_server)" ] && return 0
+    # exec: the recorded PID is moto's own.
+    bash -c "exec moto_server -H 127.0.0.1 -p $MOTO_PORT" >"$dir/moto.log" 2>&1 &
+    echo $! >"$dir/moto.pid"
+    wait_until "moto_server" "$dir/moto.log" curl -sf "http://127.0.0.1:$MOTO_PORT/moto-api/"
+}
+
 stop_pid() {
     local file=$1 comm=$2 pid
     pid=$(alive "$file" "$comm")
@@ -170,11 +183,13 @@ cmd_start() {
     start_postgres
     start_haproxy
     start_powerdns
+    start_moto
     echo "servers.sh: PostgreSQL east :${PG_PORT[east]} (primary), west :${PG_PORT[west]} (replica);" \
-        "HAProxy :$HAPROXY_PORT (admin :$HAPROXY_ADMIN); PowerDNS API :$PDNS_API_PORT, DNS :$PDNS_DNS_PORT"
+        "HAProxy :$HAPROXY_PORT (admin :$HAPROXY_ADMIN); PowerDNS API :$PDNS_API_PORT, DNS :$PDNS_DNS_PORT; moto :$MOTO_PORT"
 }
 
 cmd_stop() {
+    stop_pid "$LAB_DIR/moto/moto.pid" moto_server
     stop_pid "$LAB_DIR/pdns/pdns.pid" pdns_server
     stop_pid "$LAB_DIR/haproxy/haproxy.pid" haproxy
     stop_postgres
