@@ -37,3 +37,27 @@ final class QuorumEventTests: XCTestCase {
         XCTAssertTrue(canAct)
     }
 }
+
+/// A replica's lag from its postgres check reaches the snapshot the election reads.
+final class SnapshotLagTests: XCTestCase {
+    func testThePostgresChecksLagIsTheSitesLagInTheSnapshot() async throws {
+        let wall = ManualWallClock()
+        let site = SiteConfig(name: "west", fall: 1, rise: 1, checks: [
+            CheckConfig(name: "db", kind: .tcp(ListenAddress(host: "127.0.0.1", port: 5432)))
+        ])
+        let config = ControllerConfig(
+            id: "c1", listen: ListenAddress(host: "127.0.0.1", port: 7400), stateDir: "/nonexistent", sites: [site])
+        let board = StatusBoard(
+            config: config, startedAt: wall.now(), store: try EventStore.inMemory(), coordinator: LocalCoordinator(id: "c1"),
+            wallClock: wall, logger: Logger(label: "test"))
+        var result = ProbeResult(check: "db", kind: "postgres", at: wall.now(), diagnosis: .ok, timings: ProbeTimings(total: 2))
+        result.role = "replica"
+        result.lagBytes = 4_096
+        result.lagSeconds = 1.5
+        await board.roundFinished(site: "west", round: ProbeRound(at: wall.now(), results: [result]), lateness: .zero)
+        let snapshot = await board.snapshot()
+        XCTAssertEqual(snapshot.site("west").lag, ReplicationLag(bytes: 4_096, seconds: 1.5))
+        XCTAssertEqual(snapshot.site("west").verdict, .up)
+        XCTAssertEqual(snapshot.site("west").latencyMs, 2)
+    }
+}
