@@ -28,6 +28,8 @@ public struct ControllerRuntime: Sendable {
     public var backoff = Backoff()
     /// The wait after an alert's first failed delivery (it doubles up to 5 minutes).
     public var alertBackoff: Duration = .seconds(2)
+    /// systemd's notification socket and watchdog, from the environment.
+    public var notifier = SystemdNotifier()
 
     /// Creates the service; by default with the `local` coordinator and the system clock.
     public init(
@@ -64,15 +66,19 @@ public struct ControllerRuntime: Sendable {
         let groups = GroupService(supervisor: supervisor, snapshots: snapshots, clock: ContinuousClock())
         let api = APIServer.service(
             address: config.listen, context: APIContext(config: config, board: board, store: store, supervisor: supervisor, wallClock: wallClock),
-            onRunning: { [logger, config] in
+            onRunning: { [logger, config, notifier] in
                 logger.notice("controller \(config.id) serving its API on http://\(config.listen)")
+                notifier.notify("READY=1\nSTATUS=probing \(config.sites.count) sites, API on \(config.listen)")
                 await onReady()
             })
+        let watchdog = WatchdogService(
+            notifier: notifier, board: board, clock: ContinuousClock(), expectsRounds: !config.sites.isEmpty)
         let group = ServiceGroup(
             configuration: .init(
                 services: [
                     .init(service: monitors, successTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: groups, successTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(service: watchdog, successTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: alertService(store: store, wakeup: wakeup), successTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: api, successTerminationBehavior: .gracefullyShutdownGroup),
                 ],

@@ -101,6 +101,9 @@ actor StatusBoard {
         await withCheckedContinuation { continuation in roundWaiters.append((count, continuation)) }
     }
 
+    /// Rounds completed since the start (the watchdog checks that it grows).
+    var completedRoundCount: Int { completedRounds }
+
     /// Called by the scheduler after a round's site is free again.
     func roundCompleted() {
         completedRounds += 1
