@@ -61,8 +61,11 @@ final class Wakeup: Sendable {
     /// Returns after a kick, after `limit`, or when the task is cancelled.
     func wait(upTo limit: Duration) async {
         let timer = Task { [weak self] in
-            try? await Task.sleep(for: limit)
-            self?.kick()
+            // Only a sleep that ran out kicks: a cancelled timer must not wake the next wait.
+            do {
+                try await Task.sleep(for: limit)
+                self?.kick()
+            } catch {}
         }
         defer { timer.cancel() }
         await withTaskCancellationHandler {

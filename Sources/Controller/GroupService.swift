@@ -11,7 +11,7 @@ struct GroupService<C: Clock>: Service where C.Duration == Duration {
     var tick: Duration = .seconds(1)
 
     func run() async throws {
-        await supervisor.start()
+        try await supervisor.start()
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {

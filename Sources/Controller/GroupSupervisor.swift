@@ -36,16 +36,13 @@ actor GroupSupervisor {
     }
 
     /// Loads the stored states and resumes any plan a previous process left running.
-    func start() async {
-        let stored = (try? store.groupStates()) ?? [:]
+    ///
+    /// - Throws: when the stored states cannot be read: acting on a forgotten state would
+    ///   reset epochs and primaries, so the controller must not start.
+    func start() async throws {
+        let stored = try store.groupStates()
         for group in config.groups {
-            var state = stored[group.name]
-            if let primary = state?.primary, !group.sites.contains(primary) {
-                logger.warning(
-                    "group \(group.name): stored primary \(primary) is no longer one of its sites; starting from \(group.primary)",
-                    metadata: ["group": "\(group.name)"])
-                state = nil
-            }
+            let state = stored[group.name].map { checked($0, group) }
             machines[group.name] = GroupFSM(config: group, state: state)
             lastIncidents[group.name] = state?.lastIncident.flatMap { try? store.incident(id: $0) }
         }
@@ -54,6 +51,30 @@ actor GroupSupervisor {
             await commit(group.name) { fsm, now in fsm.restart(at: now) }
         }
         await publishStatus()
+    }
+
+    /// A stored state made fit for the current configuration: a primary that is no longer a
+    /// site of the group is reset (epoch and history kept), and a plan that no longer has the
+    /// stored run's step leaves that run stuck for a human, never out of range.
+    private func checked(_ stored: GroupState, _ group: GroupConfig) -> GroupState {
+        var state = stored
+        if !group.sites.contains(state.primary) {
+            logger.critical(
+                "group \(group.name): stored primary \(state.primary) is no longer one of its sites; taking \(group.primary) (epoch \(state.epoch) kept)",
+                metadata: ["group": "\(group.name)"])
+            state.primary = group.primary
+            state.run = nil
+        }
+        if var run = state.run, run.step >= group.plan.count {
+            logger.critical(
+                "group \(group.name): the stored run is at step \(run.step + 1) but the plan now has \(group.plan.count) steps; it is stuck until a human acts",
+                metadata: ["group": "\(group.name)"])
+            run.step = group.plan.count - 1
+            run.phase = .stuck
+            run.incident?.error = "the plan changed while this run was stored; resume re-runs its last step, or fail over again"
+            state.run = run
+        }
+        return state
     }
 
     /// Takes in a fresh snapshot: every group may start (or hold) a failover.

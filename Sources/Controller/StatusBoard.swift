@@ -139,9 +139,11 @@ actor StatusBoard {
     /// Only `names` are compared when given (a vote of ours can change only its own site).
     func apply(_ view: CoordinationView, sites names: [String]? = nil) {
         if view.quorate != coordination.quorate { recordQuorum(view) }
+        let couldAct = coordination.quorate && coordination.leader == controllerID
         coordination = view.status
         needed = view.policy.quorum
-        var verdictChanged = false
+        // Gaining or losing the right to act is news for the groups too.
+        var verdictChanged = couldAct != view.isLeader
         defer { if verdictChanged { snapshotSink?(snapshot()) } }
         for name in names ?? order {
             guard var entry = sites[name] else { continue }

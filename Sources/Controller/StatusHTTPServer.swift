@@ -171,8 +171,12 @@ extension StatusHTTPServer {
     static func readRequest(_ client: Int32) -> Result<APIRequest, APIReply> {
         var buffer = [UInt8]()
         let end: [UInt8] = [13, 10, 13, 10]
+        // One deadline for the whole request, so a client trickling bytes cannot hold a slot.
+        let deadline = ContinuousClock.now + .seconds(ioTimeoutSeconds)
         while buffer.count < maxRequestBytes {
-            guard receive(client, into: &buffer) else { return .failure(.error(408, "incomplete request")) }
+            guard ContinuousClock.now < deadline, receive(client, into: &buffer) else {
+                return .failure(.error(408, "incomplete request"))
+            }
             guard let headEnd = buffer.firstRange(of: end) else { continue }
             var request: APIRequest
             switch parse(head: String(decoding: buffer[..<headEnd.lowerBound], as: UTF8.self)) {
@@ -181,11 +185,14 @@ extension StatusHTTPServer {
             }
             let length = Int(request.headers["content-length"] ?? "0") ?? -1
             guard length >= 0 else { return .failure(.error(400, "malformed Content-Length")) }
-            guard headEnd.upperBound + length <= maxRequestBytes else {
+            // Compared before adding: a huge Content-Length must not overflow.
+            guard length <= maxRequestBytes, headEnd.upperBound + length <= maxRequestBytes else {
                 return .failure(.error(413, "request larger than \(maxRequestBytes) bytes"))
             }
             while buffer.count < headEnd.upperBound + length {
-                guard receive(client, into: &buffer) else { return .failure(.error(408, "incomplete request body")) }
+                guard ContinuousClock.now < deadline, receive(client, into: &buffer) else {
+                    return .failure(.error(408, "incomplete request body"))
+                }
             }
             request.body = Data(buffer[headEnd.upperBound..<(headEnd.upperBound + length)])
             return .success(request)

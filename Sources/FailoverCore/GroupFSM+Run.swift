@@ -21,6 +21,7 @@ extension GroupFSM {
             // awaiting hook ➜ steady: vetoed, held for the rest of this down episode
             state.run = nil
             if !run.planned { state.hold = Hold(reason: .vetoed, episode: run.detected) }
+            if run.kind == .failback { state.failbackVetoed = run.homeSince }
             let message = "the pre hook vetoed \(verb(run)) \(config.name) from \(run.from) to \(run.to): \(detail)"
             return [.event(GroupEvent(kind: .failoverVetoed, site: run.to, epoch: state.epoch, message: message, details: ["kind": .string(run.kind.rawValue), "detail": .string(detail)]))]
         }
@@ -145,11 +146,8 @@ extension GroupFSM {
                 "to": .string(run.to), "measures": Self.json(measures),
             ])),
         ]
-        if run.thenFailback {
-            // steady ➜ running (drill back): a drill with --failback returns to its origin
-            let back = newRun(.drill, to: run.from, automatic: false, planned: true)
-            effects += start(back, at: now, why: "failback after drill \(incident.id)", election: nil)
-        }
+        // The way back is judged on the next snapshot (pause, the origin's health).
+        if run.thenFailback { state.pendingReturn = run.from }
         return effects
     }
 
@@ -160,6 +158,12 @@ extension GroupFSM {
         switch run.phase {
         case .awaitingHook:
             return [.runHook(context(run))]
+        case .running where state.paused:
+            // A paused group's plan waits: resume continues it.
+            var suspended = run
+            suspended.phase = .suspended
+            state.run = suspended
+            return []
         case .running:
             let message = "resuming \(run.incidentID(group: config.name)) of \(config.name) at step \(run.step + 1) of \(config.plan.count) after a controller restart"
             return [

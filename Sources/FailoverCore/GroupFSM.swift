@@ -16,11 +16,13 @@ public struct GroupFSM: Sendable, Equatable {
         self.state = state ?? GroupState(primary: config.primary)
     }
 
-    /// A short name of where the group is: `steady`, `paused`, `awaiting_hook`, `running`,
-    /// `suspended`, `stuck`.
+    /// A short name of where the group is: `steady`, `paused`, `returning`, `awaiting_hook`,
+    /// `running`, `suspended`, `stuck`.
     public var phase: String {
         if let run = state.run { return run.phase.rawValue }
-        return state.paused ? "paused" : "steady"
+        if state.paused { return "paused" }
+        // A drill with --failback between its two legs: the way back starts on the next snapshot.
+        return state.pendingReturn == nil ? "steady" : "returning"
     }
 
     /// Whether the passing of time alone may change what `observe` decides (a cooldown
@@ -28,13 +30,16 @@ public struct GroupFSM: Sendable, Equatable {
     /// when no verdict changes.
     public var waitsForTime: Bool {
         guard state.run == nil, !state.paused else { return false }
-        if state.hold?.reason == .cooldown { return true }
+        // A held failover (cooldown, a standby still lagging, a write that failed) is judged
+        // again on every tick, not only when a verdict changes.
+        if state.hold != nil || state.pendingReturn != nil { return true }
         return config.failback == .automatic && state.primary != config.primary
     }
 
     /// Takes in a snapshot of the sites: may start an automatic failover or failback.
     public mutating func observe(_ snapshot: WorldSnapshot) -> [GroupEffect] {
         guard snapshot.canAct, state.run == nil else { return [] }
+        if state.pendingReturn != nil, !state.paused { return returnAfterDrill(snapshot) }
         let primary = snapshot.site(state.primary)
         guard primary.verdict == .down else {
             state.hold = nil
@@ -103,14 +108,31 @@ public struct GroupFSM: Sendable, Equatable {
     private mutating func failbackIfDue(_ snapshot: WorldSnapshot) -> [GroupEffect] {
         let home = snapshot.site(config.primary)
         guard config.failback == .automatic, state.primary != config.primary, !state.paused, home.verdict == .up,
-            let upSince = home.since, snapshot.at >= upSince.advanced(by: config.failbackAfter)
+            let upSince = home.since, snapshot.at >= upSince.advanced(by: config.failbackAfter),
+            state.failbackVetoed != upSince
         else { return [] }
         if let last = state.lastAutomaticAt, snapshot.at < last.advanced(by: config.cooldown) { return [] }
         let candidate = Election.candidate(config.primary, group: config, snapshot: snapshot, force: false)
         guard candidate.ineligible == nil else { return [] }
-        let run = newRun(.failback, to: config.primary, automatic: true, planned: true)
+        var run = newRun(.failback, to: config.primary, automatic: true, planned: true)
+        run.homeSince = upSince
         let why = "\(config.primary) has been up for \(snapshot.at.since(upSince).text) (failback_after \(config.failbackAfter.text))"
         return start(run, at: snapshot.at, why: why, election: nil)
+    }
+
+    // steady ➜ running (drill back): a drill with --failback returns to its origin once
+    // that site is still eligible; paused, it waits; gone, the return is dropped
+    private mutating func returnAfterDrill(_ snapshot: WorldSnapshot) -> [GroupEffect] {
+        guard let home = state.pendingReturn else { return [] }
+        state.pendingReturn = nil
+        let candidate = Election.candidate(home, group: config, snapshot: snapshot, force: false)
+        if let why = candidate.ineligible {
+            let message = "not switching \(config.name) back to \(home) after the drill: \(home) is not eligible (\(why))"
+            return [.event(GroupEvent(kind: .failoverHeld, site: home, epoch: state.epoch, message: message, details: ["reason": .string("failback_target_ineligible")]))]
+        }
+        var back = newRun(.drill, to: home, automatic: false, planned: true)
+        back.thenFailback = false
+        return start(back, at: snapshot.at, why: "failback after drill \(state.lastIncident ?? "")", election: nil)
     }
 
     /// A run of the next epoch from the current primary to `to`.

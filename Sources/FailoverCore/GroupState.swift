@@ -34,6 +34,8 @@ public struct GroupRun: Sendable, Equatable, Codable {
     public var thenFailback: Bool
     /// Why it runs, in words.
     public var why: String = ""
+    /// For a failback: the configured primary's `since` when it was judged healthy.
+    public var homeSince: Timestamp?
     /// The incident, once decided (nil while the pre hook runs).
     public var incident: Incident?
     /// What was known of the old primary at the election (unplanned runs).
@@ -48,6 +50,7 @@ public struct GroupRun: Sendable, Equatable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case kind, from, to, epoch, step, phase, automatic, planned, force, incident, detected, why
+        case homeSince = "home_since"
         case thenFailback = "then_failback", lastOK = "last_ok", firstFail = "first_fail"
     }
 }
@@ -91,6 +94,11 @@ public struct GroupState: Sendable, Equatable, Codable {
     public var hold: Hold?
     /// The id of the last incident.
     public var lastIncident: String?
+    /// A drill with `--failback` finished: switch back to this site on the next snapshot.
+    public var pendingReturn: String?
+    /// The configured primary's `since` when the pre hook vetoed failing back to it: no
+    /// automatic failback is tried again until it has been down and up again.
+    public var failbackVetoed: Timestamp?
 
     /// The state of a group that has never failed over.
     public init(primary: String) {
@@ -101,7 +109,8 @@ public struct GroupState: Sendable, Equatable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case primary, epoch, paused, run, hold
-        case lastAutomaticAt = "last_automatic_at", lastIncident = "last_incident"
+        case lastAutomaticAt = "last_automatic_at", lastIncident = "last_incident", pendingReturn = "pending_return"
+        case failbackVetoed = "failback_vetoed"
     }
 }
 

@@ -49,7 +49,9 @@ struct CommandRunner {
             let events = (try? await reader.liveEvents(EventQuery(group: group, afterID: lastID))) ?? []
             for event in events { print(Events.line(event)) }
             lastID = events.last?.id ?? lastID
-            if let status = try? await reader.liveGroup(group), status.run.map({ $0.phase == .stuck || $0.phase == .suspended }) ?? true {
+            if let status = try? await reader.liveGroup(group), status.phase != "returning",
+                status.run.map({ $0.phase == .stuck || $0.phase == .suspended }) ?? true
+            {
                 let rest = (try? await reader.liveEvents(EventQuery(group: group, afterID: lastID))) ?? []
                 for event in rest { print(Events.line(event)) }
                 return status

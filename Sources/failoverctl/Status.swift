@@ -22,18 +22,46 @@ struct Status: AsyncParsableCommand {
     @Flag(help: "Print JSON (the shape of GET /status).")
     var json = false
 
+    @Option(
+        help: "Redraw every this often until interrupted, e.g. 2s (the exit code is then that of the last report).",
+        transform: parseDuration)
+    var watch: Duration?
+
+    @Flag(help: "No colours, even on a terminal (NO_COLOR in the environment does the same).")
+    var noColor = false
+
+    func validate() throws {
+        if let watch, watch < .milliseconds(200) { throw ValidationError("--watch: at least 200ms") }
+        if watch != nil, json { throw ValidationError("--watch and --json do not go together") }
+    }
+
     func run() async throws {
         let config = try options.load()
         let reader = StateReader(config: config, endpoint: endpoint)
+        let paint = Paint(enabled: !noColor && !json && Paint.terminalWantsColour())
+        guard let watch else {
+            let level = try await show(reader, paint: paint)
+            throw ExitCode(Int32(level.rawValue))
+        }
+        while true {
+            print("\u{1B}[H\u{1B}[2J", terminator: "")
+            _ = try await show(reader, paint: paint)
+            print(paint.dim("\nevery \(watch.text), Ctrl-C to stop"))
+            try await Task.sleep(for: watch)
+        }
+    }
+
+    /// Prints one report; its level, or UNKNOWN when there is none.
+    private func show(_ reader: StateReader, paint: Paint) async throws -> StatusLevel {
         let report: StatusReport
         do {
             report = try await reader.liveStatus()
         } catch {
-            guard let stored = try storedOrUnknown(reader, why: error.description) else { throw ExitCode(3) }
+            guard let stored = try storedOrUnknown(reader, why: error.description) else { return .unknown }
             report = stored
         }
-        print(json ? try Terminal.json(report) : StatusTable.render(report, now: Timestamp(Date())))
-        throw ExitCode(Int32(report.level.rawValue))
+        print(json ? try Terminal.json(report) : StatusTable.render(report, now: Timestamp(Date()), paint: paint))
+        return report.level
     }
 
     private func storedOrUnknown(_ reader: StateReader, why: String) throws -> StatusReport? {

@@ -2,10 +2,10 @@ import FailoverCore
 
 /// The human form of a status report.
 enum StatusTable {
-    static func render(_ report: StatusReport, now: Timestamp) -> String {
+    static func render(_ report: StatusReport, now: Timestamp, paint: Paint = Paint(enabled: false)) -> String {
         var lines: [String] = []
         let source = report.source == "api" ? "live" : "stored state"
-        lines.append("\(report.level.label): controller \(report.controller), \(source) at \(report.generatedAt)")
+        lines.append("\(paint.level(report.level)): controller \(report.controller), \(source) at \(report.generatedAt)")
         for problem in report.problems { lines.append("  - \(problem)") }
         lines.append("")
         var rows: [[String]] = [["SITE", "STATE", "QUORUM", "SINCE", "CHECK", "KIND", "RESULT", "LATENCY"]]
