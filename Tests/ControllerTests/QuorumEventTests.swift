@@ -61,3 +61,21 @@ final class SnapshotLagTests: XCTestCase {
         XCTAssertEqual(snapshot.site("west").latencyMs, 2)
     }
 }
+
+/// The alert sender's wake-up: a kick is never lost, and a wait that a kick ended leaves no
+/// stale wake-up behind (a cancelled timer must not kick the next wait).
+final class WakeupTests: XCTestCase {
+    func testAKickEndsTheWaitAndTheNextWaitStillWaits() async {
+        let wakeup = Wakeup()
+        wakeup.kick()
+        let clock = ContinuousClock()
+        let first = clock.now
+        await wakeup.wait(upTo: .seconds(10))
+        XCTAssertLessThan(first.duration(to: clock.now), .seconds(1), "a kick before the wait is not lost")
+        for _ in 0..<3 {
+            let start = clock.now
+            await wakeup.wait(upTo: .milliseconds(300))
+            XCTAssertGreaterThanOrEqual(start.duration(to: clock.now), .milliseconds(250), "no stale wake-up")
+        }
+    }
+}

@@ -35,6 +35,14 @@ final class APITests: XCTestCase {
         XCTAssertEqual(try curl(c, ["\(base)/events?after_id=x"]).code, "400")
         let head = try curl(c, ["-I", "\(base)/status"])
         XCTAssertTrue(head.body.hasPrefix("HTTP/1.1 200"), head.body)
+        // A Content-Length near Int.max is refused, and the controller lives on.
+        let overflow = try c.run(["/usr/bin/python3", "-c", """
+            import socket; s = socket.create_connection(("127.0.0.1", \(c.port)))
+            s.sendall(b"POST /groups/x/pause HTTP/1.1\\r\\nContent-Length: 9223372036854775807\\r\\n\\r\\n")
+            print(s.recv(100).decode().split("\\r\\n")[0])
+            """], direct: true)
+        XCTAssertEqual(overflow.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "HTTP/1.1 413 Content Too Large", overflow.stderr)
+        XCTAssertEqual(try curl(c, ["\(base)/healthz"]).code, "200")
         let huge = String(repeating: "a", count: 20_000)
         XCTAssertEqual(try curl(c, ["-H", "X-Big: \(huge)", "\(base)/status"]).code, "431")
 
