@@ -47,6 +47,8 @@ struct Status: AsyncParsableCommand {
             print("\u{1B}[H\u{1B}[2J", terminator: "")
             _ = try await show(reader, paint: paint)
             print(paint.dim("\nevery \(watch.text), Ctrl-C to stop"))
+            // Shown now, also when standard output is a pipe (a watch ends by a signal).
+            fflush(nil)
             try await Task.sleep(for: watch)
         }
     }
