@@ -39,15 +39,28 @@ extension PostgresJob {
         return ["reset the read-only fence left on \(target)"]
     }
 
-    /// Polls until replay has caught up with what was received (a planned drill loses no
-    /// data); the deadline of the run bounds the wait.
+    /// Polls until replay has caught up with what was received, the WAL receiver streams,
+    /// and replay has reached the end of WAL the primary last reported (a planned drill
+    /// loses no data: a replica cut off from its primary never counts as caught up); the
+    /// deadline of the run bounds the wait.
     private func waitForZeroLag(_ session: PGSession, start: PGServerState) throws -> PGServerState {
         var state = start
-        while state.lagBytes > 0 {
+        while try state.lagBytes > 0 || !caughtUpWithPrimary(session) {
             try session.pause(poll)
             state = try session.serverState()
         }
         return state
+    }
+
+    /// Whether the WAL receiver streams and replay has reached the primary's last reported
+    /// end of WAL (`pg_stat_wal_receiver.latest_end_lsn`).
+    private func caughtUpWithPrimary(_ session: PGSession) throws -> Bool {
+        let sql = """
+            SELECT status = 'streaming' AND latest_end_lsn IS NOT NULL
+              AND pg_wal_lsn_diff(latest_end_lsn, pg_last_wal_replay_lsn()) <= 0
+            FROM pg_stat_wal_receiver
+            """
+        return try session.value(sql) == "t"
     }
 
     /// `timeline N`, from the current WAL file name's first 8 hex digits.

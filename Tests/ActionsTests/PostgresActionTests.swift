@@ -111,6 +111,20 @@ private func request(
         #expect(report.changed.joined().contains(PostgresCluster.password) == false)
     }
 
+    @Test func aDrillDoesNotPromoteAReplicaCutOffFromItsPrimary() async throws {
+        let cluster = try await PostgresCluster.start()
+        cluster.primary.crash()
+        let options = PostgresOptions(dsn: cluster.replica.dsn)
+        let error = await #expect(throws: ActionError.self) {
+            try await PostgresAction().perform(request(options, .promote, run: .drill, timeout: .seconds(2)))
+        }
+        #expect(error?.isRetryable == true, "a timeout: the replica cannot prove it has everything")
+        #expect(try cluster.replica.psql("SELECT pg_is_in_recovery()") == "t", "not promoted")
+        // An unplanned failover does promote it: the primary is gone, its lag is the RPO.
+        let report = try await PostgresAction().perform(request(options, .promote))
+        #expect(report.changed.contains { $0.contains("promoted") })
+    }
+
     @Test func maxLagRefusesAndADrillWaitsForZeroLag() async throws {
         let cluster = try await lagging()
         let limited = PostgresOptions(dsn: cluster.replica.dsn, maxLag: 1)
