@@ -17,27 +17,15 @@ struct PluginHTTP: Sendable {
     /// The attempt's time limit, for timeout errors.
     let limit: Duration
 
-    /// Performs one request. Throws `CancellationError` when cancelled, `timedOut` when the
-    /// attempt's time ran out, a retryable `failed` for network trouble (refused, reset,
-    /// DNS) and a permanent one for a request curl cannot make (bad URL, TLS setup).
+    /// Performs one request, adding `Content-Type: application/json` when it has a body.
+    /// Throws `CancellationError` when cancelled, `timedOut` when the attempt's time ran out,
+    /// a retryable `failed` for network trouble (refused, reset, DNS) and a permanent one for
+    /// a request curl cannot make (bad URL, TLS setup).
     func send(
         _ method: HTTPRequest.Method, _ url: String, headers: [(name: String, value: String)], body: Data? = nil
     ) async throws -> HTTPResponse {
-        let left = ContinuousClock.now.duration(to: deadline)
-        guard left > .zero else {
-            throw ActionError.timedOut(after: limit, detail: "\(service) was not reached in time")
-        }
-        var request = HTTPRequest(
-            url: url, method: method, headers: headers, body: body, timeout: left, bodyLimit: 4 << 20,
-            freshConnection: false, collectHeaders: true)
-        if body != nil { request.headers.append((name: "Content-Type", value: "application/json")) }
-        let response = await engine.perform(request)
-        try Task.checkCancellation()
-        guard let error = response.error else { return response }
-        if error.isCancelled { throw CancellationError() }
-        if error.isTimeout { throw ActionError.timedOut(after: limit, detail: "\(service) did not answer in time") }
-        let reason = scrub(error.message)
-        throw ActionError.failed("cannot reach \(service): \(reason)", retryable: error.isRetryable)
+        let json = body == nil ? [] : [(name: "Content-Type", value: "application/json")]
+        return try await sendExact(method, url, headers: headers + json, body: body)
     }
 
     /// Performs one request with exactly `headers` (no `Content-Type` added: a signed request
