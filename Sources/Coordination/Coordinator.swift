@@ -37,15 +37,24 @@ public struct CoordinationView: Sendable, Equatable {
     public var leader: String?
     /// Whether this controller sees enough live members to decide.
     public var quorate: Bool
+    /// Every voting member's liveness (nil: all alive, as with `local`).
+    public var memberStates: [MemberStatus]?
+    /// Why this controller is not quorate, nil when it is.
+    public var problem: String?
 
     /// Creates a view.
-    public init(backend: String, me: String, policy: QuorumPolicy, votes: [Vote], leader: String?, quorate: Bool) {
+    public init(
+        backend: String, me: String, policy: QuorumPolicy, votes: [Vote], leader: String?, quorate: Bool,
+        memberStates: [MemberStatus]? = nil, problem: String? = nil
+    ) {
         self.backend = backend
         self.me = me
         self.policy = policy
         self.votes = votes
         self.leader = leader
         self.quorate = quorate
+        self.memberStates = memberStates
+        self.problem = problem
     }
 
     /// Whether this controller may act.
@@ -60,7 +69,9 @@ public struct CoordinationView: Sendable, Equatable {
 
     /// The coordination part of a status report.
     public var status: CoordinationStatus {
-        CoordinationStatus(backend: backend, quorate: quorate, leader: leader, members: policy.members)
+        CoordinationStatus(
+            backend: backend, quorate: quorate, leader: leader, members: policy.members, memberStates: memberStates,
+            needed: policy.quorum, problem: problem)
     }
 }
 

@@ -58,6 +58,32 @@ public struct SiteStatus: Sendable, Equatable, Codable {
     }
 }
 
+/// One voting member as `status` shows it.
+public struct MemberStatus: Sendable, Equatable, Codable {
+    /// The controller id.
+    public var id: String
+    /// Whether its lease is alive (its votes count).
+    public var alive: Bool
+    /// How long ago it last joined (granted its current lease), in milliseconds; nil when dead
+    /// or unknown.
+    public var leaseAgeMs: Int64?
+    /// Whether it holds the leadership.
+    public var leader: Bool
+
+    /// Creates a member status.
+    public init(id: String, alive: Bool, leaseAgeMs: Int64? = nil, leader: Bool = false) {
+        self.id = id
+        self.alive = alive
+        self.leaseAgeMs = leaseAgeMs
+        self.leader = leader
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, alive, leader
+        case leaseAgeMs = "lease_age_ms"
+    }
+}
+
 /// Coordination as `status` shows it.
 public struct CoordinationStatus: Sendable, Equatable, Codable {
     /// `local` or `etcd`.
@@ -68,13 +94,42 @@ public struct CoordinationStatus: Sendable, Equatable, Codable {
     public var leader: String?
     /// The voting members.
     public var members: [String]
+    /// Every voting member's liveness, in `members` order.
+    public var memberStates: [MemberStatus]
+    /// Votes needed for a quorum verdict.
+    public var needed: Int
+    /// Why this controller is not quorate (the backend's error), nil when it is.
+    public var problem: String?
 
-    /// Creates a coordination status.
-    public init(backend: String, quorate: Bool, leader: String?, members: [String]) {
+    /// Creates a coordination status; `memberStates` defaults to every member alive.
+    public init(
+        backend: String, quorate: Bool, leader: String?, members: [String], memberStates: [MemberStatus]? = nil,
+        needed: Int? = nil, problem: String? = nil
+    ) {
         self.backend = backend
         self.quorate = quorate
         self.leader = leader
         self.members = members
+        self.memberStates = memberStates ?? members.map { MemberStatus(id: $0, alive: true, leader: $0 == leader) }
+        self.needed = needed ?? (members.count / 2 + 1)
+        self.problem = problem
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case backend, quorate, leader, members, needed, problem
+        case memberStates = "member_states"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let members = try c.decode([String].self, forKey: .members)
+        let leader = try c.decodeIfPresent(String.self, forKey: .leader)
+        self.init(
+            backend: try c.decode(String.self, forKey: .backend), quorate: try c.decode(Bool.self, forKey: .quorate),
+            leader: leader, members: members,
+            memberStates: try c.decodeIfPresent([MemberStatus].self, forKey: .memberStates),
+            needed: try c.decodeIfPresent(Int.self, forKey: .needed),
+            problem: try c.decodeIfPresent(String.self, forKey: .problem))
     }
 }
 
