@@ -34,9 +34,13 @@ public struct StepRunner: Sendable {
     }
 
     /// Runs `step` of the failover `context` to its end and returns its outcome; throws
-    /// only `CancellationError`.
-    public func run(_ step: ResolvedStep, context: RunContext) async throws -> StepOutcome {
+    /// only `CancellationError`, also when `permit` (asked before every attempt) says this
+    /// controller may no longer act.
+    public func run(
+        _ step: ResolvedStep, context: RunContext, permit: @escaping @Sendable () async -> Bool = { true }
+    ) async throws -> StepOutcome {
         try Task.checkCancellation()
+        guard await permit() else { throw CancellationError() }
         let startedAt = wallClock.now()
         await observer.stepStarted(context, step: step, at: startedAt)
         let outcome: StepOutcome
@@ -47,7 +51,7 @@ public struct StepRunner: Sendable {
             outcome = finish(step, startedAt: startedAt, attempts: 0, result: .failed, error: reason)
         case .plugin, .verify:
             if let plugin = registry.plugin(for: step.action) {
-                outcome = try await attempts(plugin, step: step, context: context, startedAt: startedAt)
+                outcome = try await attempts(plugin, step: step, context: context, startedAt: startedAt, permit: permit)
             } else {
                 let error = "no plugin can run \(step.summary)"
                 outcome = finish(step, startedAt: startedAt, attempts: 0, result: .failed, error: error)
@@ -58,7 +62,8 @@ public struct StepRunner: Sendable {
     }
 
     private func attempts(
-        _ plugin: any ActionPlugin, step: ResolvedStep, context: RunContext, startedAt: Timestamp
+        _ plugin: any ActionPlugin, step: ResolvedStep, context: RunContext, startedAt: Timestamp,
+        permit: @Sendable () async -> Bool
     ) async throws -> StepOutcome {
         let limit = 1 + max(0, step.retries)
         var attempt = 1
@@ -76,6 +81,7 @@ public struct StepRunner: Sendable {
                         step, startedAt: startedAt, attempts: attempt, result: .failed, error: error.description)
                 }
                 try await clock.sleep(for: delay)
+                guard await permit() else { throw CancellationError() }
                 attempt += 1
             }
         }

@@ -39,8 +39,16 @@ public struct ControllerRuntime: Sendable {
         self.config = config
         self.logger = logger
         self.prober = prober
-        self.coordinator = coordinator ?? LocalCoordinator(id: config.id)
+        self.coordinator = coordinator ?? Self.coordinator(for: config, wallClock: wallClock)
         self.wallClock = wallClock
+    }
+
+    /// The coordinator the configuration names.
+    static func coordinator(for config: ControllerConfig, wallClock: any WallClock) -> any Coordinator {
+        switch config.coordination {
+        case .local: LocalCoordinator(id: config.id)
+        case .etcd(let etcd): EtcdCoordinator(id: config.id, config: etcd, wallClock: wallClock)
+        }
     }
 
     /// Runs until a shutdown signal (or `cancel`), then returns. Throws when the state
@@ -52,10 +60,12 @@ public struct ControllerRuntime: Sendable {
             path: EventStore.path(inStateDirectory: config.stateDir), backgroundCheckpoints: true, outbox: hooks)
         let startedAt = wallClock.now()
         try recordStart(store, at: startedAt)
-        try await coordinator.join()
         let board = StatusBoard(
             config: config, startedAt: startedAt, store: store, coordinator: coordinator, wallClock: wallClock,
             logger: logger)
+        // The first coordination round before any probe: with etcd a controller that cannot
+        // join yet starts anyway, not quorate, and keeps trying.
+        await board.apply(await coordinator.refresh())
         let monitors = MonitorService(
             scheduler: RoundScheduler(
                 sites: config.sites, prober: prober, clock: ContinuousClock(), wallClock: wallClock, board: board),
@@ -73,9 +83,24 @@ public struct ControllerRuntime: Sendable {
             })
         let watchdog = WatchdogService(
             notifier: notifier, board: board, clock: ContinuousClock(), expectsRounds: !config.sites.isEmpty)
+        var shared: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if case .etcd(let etcd) = config.coordination {
+            shared.append(
+                .init(
+                    service: CoordinationService(coordinator: coordinator, board: board, poll: etcd.poll, clock: ContinuousClock()),
+                    successTerminationBehavior: .gracefullyShutdownGroup))
+            if let etcdCoordinator = coordinator as? EtcdCoordinator {
+                shared.append(
+                    .init(
+                        service: EventExchangeService(
+                            coordinator: etcdCoordinator, store: store, controller: config.id, every: .milliseconds(500),
+                            clock: ContinuousClock(), logger: logger),
+                        successTerminationBehavior: .gracefullyShutdownGroup))
+            }
+        }
         let group = ServiceGroup(
             configuration: .init(
-                services: [
+                services: shared + [
                     .init(service: monitors, successTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: groups, successTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: watchdog, successTerminationBehavior: .gracefullyShutdownGroup),
@@ -111,7 +136,8 @@ public struct ControllerRuntime: Sendable {
             registry: PluginRegistry(exec: exec, verify: verify, plugins: plugins), observer: observer,
             wallClock: wallClock, backoff: backoff)
         return GroupSupervisor(
-            config: config, store: store, board: board, runner: runner, hooks: exec, wallClock: wallClock, logger: logger)
+            config: config, store: store, board: board, runner: runner, hooks: exec, wallClock: wallClock, logger: logger,
+            ledger: coordinator.ledger)
     }
 
     private func recordStart(_ store: EventStore, at: Timestamp) throws {

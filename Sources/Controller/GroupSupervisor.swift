@@ -1,4 +1,5 @@
 import Actions
+import Coordination
 import EventLog
 import FailoverCore
 import Logging
@@ -9,6 +10,12 @@ import Logging
 ///
 /// A state that cannot be written stops the group from acting: nothing happens that the
 /// event log does not hold first.
+///
+/// With a shared `ledger` (etcd) the ledger holds the group states: every change is first a
+/// transaction guarded by leadership and the state's revision, then mirrored into the event
+/// log. Only the leader acts; when it becomes the leader it reads the states and resumes any
+/// unfinished plan at its stored step, and when it stops being the leader it cancels its
+/// running steps at once. Followers re-read the states every tick.
 actor GroupSupervisor {
     let config: ControllerConfig
     let store: EventStore
@@ -21,11 +28,20 @@ actor GroupSupervisor {
     private var lastIncidents: [String: Incident] = [:]
     private var tasks: [String: Task<Void, Never>] = [:]
     private var started = false
+    let ledger: (any GroupLedger)?
+    /// The ledger revision each machine's state was read or written at.
+    private var revisions: [String: Int64] = [:]
+    /// Whether this controller leads (ledger mode): it took over the ledger's states.
+    private var acting = false
+    /// Groups whose change is being recorded; a change waits for the one before it.
+    private var busy: Set<String> = []
+    private var waiting: [String: [CheckedContinuation<Void, Never>]] = [:]
 
     init(
         config: ControllerConfig, store: EventStore, board: StatusBoard, runner: StepRunner, hooks: ExecAction,
-        wallClock: any WallClock, logger: Logger
+        wallClock: any WallClock, logger: Logger, ledger: (any GroupLedger)? = nil
     ) {
+        self.ledger = ledger
         self.config = config
         self.store = store
         self.board = board
@@ -47,10 +63,67 @@ actor GroupSupervisor {
             lastIncidents[group.name] = state?.lastIncident.flatMap { try? store.incident(id: $0) }
         }
         started = true
+        // With a ledger the leader resumes plans when it takes over, not every process.
+        guard ledger == nil else { return await publishStatus() }
         for group in config.groups {
             await commit(group.name) { fsm, now in fsm.restart(at: now) }
         }
         await publishStatus()
+    }
+
+    /// Ledger mode: follows this controller's leadership. On becoming the leader it reads
+    /// every state from the ledger and resumes unfinished plans; on losing it, it cancels
+    /// every running step and hook at once.
+    private func follow(_ snapshot: WorldSnapshot) async {
+        guard let ledger else { return }
+        if snapshot.canAct && !acting {
+            let entries: [String: LedgerEntry]
+            do {
+                entries = try await ledger.loadGroups()
+            } catch {
+                logger.error("cannot read the group states from the coordination store, so this leader does not act yet: \(error)")
+                return
+            }
+            adopt(entries)
+            acting = true
+            logger.notice("this controller leads: it acts for \(config.groups.count) groups from the shared state")
+            for group in config.groups {
+                await commit(group.name) { fsm, now in fsm.restart(at: now, reason: "after taking over as the leader") }
+            }
+        } else if !snapshot.canAct && acting {
+            stepDown(snapshot.whyNot ?? "not the leader")
+        }
+    }
+
+    /// Stops acting: running steps and hooks are cancelled (the new leader resumes them).
+    private func stepDown(_ why: String) {
+        guard acting else { return }
+        acting = false
+        let running = tasks
+        tasks = [:]
+        for task in running.values { task.cancel() }
+        logger.critical(
+            "this controller stops acting at once (\(why)); \(running.count) running steps or hooks cancelled, the leader resumes them")
+    }
+
+    /// Takes the ledger's states (and their revisions) as the machines' and mirrors them into
+    /// the event log.
+    private func adopt(_ entries: [String: LedgerEntry]) {
+        for group in config.groups {
+            let entry = entries[group.name]
+            guard revisions[group.name] != (entry?.revision ?? 0) || machines[group.name] == nil else { continue }
+            let state = entry.map { checked($0.state, group) }
+            machines[group.name] = GroupFSM(config: group, state: state)
+            revisions[group.name] = entry?.revision ?? 0
+            if let state {
+                lastIncidents[group.name] = state.lastIncident.flatMap { try? store.incident(id: $0) }
+                do {
+                    try store.saveGroupState(group.name, state, at: wallClock.now())
+                } catch {
+                    logger.error("group \(group.name): cannot mirror the shared state into the event log: \(error)")
+                }
+            }
+        }
     }
 
     /// A stored state made fit for the current configuration: a primary that is no longer a
@@ -80,22 +153,35 @@ actor GroupSupervisor {
     /// Takes in a fresh snapshot: every group may start (or hold) a failover.
     func update(_ snapshot: WorldSnapshot) async {
         guard started else { return }
+        await follow(snapshot)
         var changed = false
         for name in config.groups.map(\.name) {
+            await lock(name)
+            defer { unlock(name) }
             guard var fsm = machines[name] else { continue }
             let effects = fsm.observe(snapshot)
             guard !effects.isEmpty || fsm != machines[name] else { continue }
             // Not recorded: the machine stays as it was and judges the next snapshot again.
-            try? apply(name, fsm, effects)
+            try? await apply(name, fsm, effects)
             changed = true
         }
         if changed { await publishStatus() }
     }
 
     /// Re-judges the groups whose decision depends on time (cooldown, failback) on a fresh
-    /// snapshot; nothing when none does.
+    /// snapshot; nothing when none does. A follower (ledger mode) re-reads the shared states.
     func tick() async {
-        guard started, machines.values.contains(where: \.waitsForTime) else { return }
+        guard started else { return }
+        if let ledger {
+            let snapshot = await board.snapshot()
+            if !acting && !snapshot.canAct, let entries = try? await ledger.loadGroups() {
+                adopt(entries)
+                await publishStatus()
+            }
+            guard acting || snapshot.canAct else { return }
+            return await update(snapshot)
+        }
+        guard machines.values.contains(where: \.waitsForTime) else { return }
         await update(await board.snapshot())
     }
 
@@ -103,7 +189,10 @@ actor GroupSupervisor {
     func command(_ command: GroupCommand, group name: String) async throws(CommandError) -> GroupStatus {
         // The snapshot first: the machine is read after the last suspension point.
         let snapshot = await board.snapshot()
-        guard started, var fsm = machines[name] else { throw .unknownGroup(name) }
+        guard started, machines[name] != nil else { throw .unknownGroup(name) }
+        await lock(name)
+        defer { unlock(name) }
+        guard var fsm = machines[name] else { throw .unknownGroup(name) }
         let effects: [GroupEffect]
         do {
             effects = try fsm.handle(command, snapshot: snapshot)
@@ -111,7 +200,7 @@ actor GroupSupervisor {
             throw .refused(error.description)
         }
         do {
-            try apply(name, fsm, effects)
+            try await apply(name, fsm, effects)
         } catch {
             throw .refused("the controller cannot record it, so nothing was done: \(error)")
         }
@@ -143,10 +232,27 @@ actor GroupSupervisor {
         await board.setGroupStatuses(statuses())
     }
 
-    /// Records the effects' events, incidents and `fsm`'s state in one transaction; only
-    /// then does the machine take the new state and the hook or step they ask for start.
-    /// On a failed write nothing changes and the error is logged and thrown.
-    private func apply(_ name: String, _ fsm: GroupFSM, _ effects: [GroupEffect]) throws {
+    /// Waits until no other change of `group` is being recorded, then claims it.
+    private func lock(_ group: String) async {
+        while busy.contains(group) {
+            await withCheckedContinuation { waiting[group, default: []].append($0) }
+        }
+        busy.insert(group)
+    }
+
+    private func unlock(_ group: String) {
+        busy.remove(group)
+        if let next = waiting[group]?.first {
+            waiting[group]?.removeFirst()
+            next.resume()
+        }
+    }
+
+    /// Records the effects' events, incidents and `fsm`'s state in one transaction (after the
+    /// ledger's guarded transaction, with one); only then does the machine take the new state
+    /// and the hook or step they ask for start. On a failed write nothing changes and the
+    /// error is logged and thrown. The caller holds the group's lock.
+    private func apply(_ name: String, _ fsm: GroupFSM, _ effects: [GroupEffect]) async throws {
         let at = wallClock.now()
         var events: [Event] = []
         var incidents: [Incident] = []
@@ -157,12 +263,32 @@ actor GroupSupervisor {
             case .runHook, .runStep: break
             }
         }
+        if let ledger {
+            do {
+                revisions[name] = try await ledger.commitGroup(
+                    name, state: fsm.state, incidents: incidents, expected: revisions[name] ?? 0)
+            } catch {
+                switch error {
+                case .notLeader: stepDown("\(error)")
+                case .stale(let entry):
+                    if let entry, let group = config.group(named: name) {
+                        machines[name] = GroupFSM(config: group, state: checked(entry.state, group))
+                        revisions[name] = entry.revision
+                    }
+                case .failed: break
+                }
+                logger.critical(
+                    "group \(name): the shared state was not changed, so it does not act: \(error)", metadata: ["group": "\(name)"])
+                throw error
+            }
+        }
         do {
             try store.recordGroupChange(group: name, state: fsm.state, events: events, incidents: incidents, at: at)
         } catch {
             logger.critical(
                 "group \(name): cannot record its state, so it does not act: \(error)", metadata: ["group": "\(name)"])
-            throw error
+            // With a ledger the change is made: acting on it keeps the shared state true.
+            if ledger == nil { throw error }
         }
         machines[name] = fsm
         if let last = incidents.last { lastIncidents[name] = last }
@@ -179,15 +305,20 @@ actor GroupSupervisor {
     /// Applies `input` to the current machine until its result is recorded: a step's or a
     /// hook's result must not be lost to a passing write error, so it is tried again every
     /// second (on the machine as it is then) until it is recorded or the task is cancelled.
+    /// With a ledger, a result that this controller may no longer record (it lost the
+    /// leadership) is dropped: the leader re-runs that step.
     private func commit(_ name: String, _ input: (inout GroupFSM, Timestamp) -> [GroupEffect]) async {
         while !Task.isCancelled {
-            guard var fsm = machines[name] else { return }
+            if ledger != nil && !acting { return }
+            await lock(name)
+            guard var fsm = machines[name] else { return unlock(name) }
             let effects = input(&fsm, wallClock.now())
-            if effects.isEmpty && fsm == machines[name] { return }
+            if effects.isEmpty && fsm == machines[name] { return unlock(name) }
             do {
-                try apply(name, fsm, effects)
-                return
+                try await apply(name, fsm, effects)
+                return unlock(name)
             } catch {
+                unlock(name)
                 try? await Task.sleep(for: .seconds(1))
             }
         }
@@ -236,10 +367,18 @@ actor GroupSupervisor {
         guard let group = config.group(named: context.group) else { return }
         let step = Plan.resolve(group, sites: config.sites, from: context.from, to: context.to)[index]
         let outcome: StepOutcome
+        let ledger = ledger
         do {
-            outcome = try await runner.run(step, context: context)
+            outcome = try await runner.run(step, context: context) { await ledger?.mayAct() ?? true }
         } catch {
-            return  // cancelled at shutdown: the stored plan resumes at this step
+            // Cancelled at shutdown or on losing the leadership: the stored plan resumes at
+            // this step.
+            if let ledger, !(await ledger.mayAct()) {
+                logger.warning(
+                    "group \(context.group): step \(index + 1) (\(step.summary)) not run or not finished by this controller: it may no longer act",
+                    metadata: ["group": "\(context.group)"])
+            }
+            return
         }
         await stepFinished(context.group, outcome)
     }

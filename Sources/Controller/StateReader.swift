@@ -84,7 +84,14 @@ public struct StateReader: Sendable {
                     checks: [])
         }
         let savedAt = saved.values.map(\.updatedAt).max() ?? info?.startedAt ?? now
-        let coordination = CoordinationStatus(backend: "local", quorate: true, leader: nil, members: [config.id])
+        let policy = config.coordination.policy(me: config.id)
+        let coordination =
+            config.coordination == .local
+            ? CoordinationStatus(backend: "local", quorate: true, leader: nil, members: [config.id])
+            : CoordinationStatus(
+                backend: config.coordination.backend, quorate: false, leader: nil, members: policy.members,
+                memberStates: policy.members.map { MemberStatus(id: $0, alive: false) }, needed: policy.quorum,
+                problem: "this controller does not answer, so its view of the quorum is unknown")
         let states = try store.groupStates()
         let groups = try config.groups.map { group in
             let fsm = GroupFSM(config: group, state: states[group.name])

@@ -66,7 +66,12 @@ actor StatusBoard {
             let quorum = QuorumVerdict(site: site.name, verdict: .unknown, votes: [:], needed: 1, quorate: false)
             sites[site.name] = SiteEntry(config: site, fsm: SiteFSM(thresholds: site.thresholds), quorum: quorum)
         }
-        coordination = CoordinationStatus(backend: "local", quorate: true, leader: config.id, members: [config.id])
+        coordination = CoordinationStatus(
+            backend: config.coordination.backend, quorate: config.coordination.backend == "local",
+            leader: config.coordination.backend == "local" ? config.id : nil, members: config.coordination.policy(me: config.id).members,
+            memberStates: config.coordination.policy(me: config.id).members.map {
+                MemberStatus(id: $0, alive: config.coordination.backend == "local", leader: config.coordination.backend == "local")
+            })
     }
 
     /// Takes in one finished round of `site`: feeds it to the site's FSM and performs the
@@ -140,7 +145,15 @@ actor StatusBoard {
     func apply(_ view: CoordinationView, sites names: [String]? = nil) {
         if view.quorate != coordination.quorate { recordQuorum(view) }
         let couldAct = coordination.quorate && coordination.leader == controllerID
+        let wasAlive = Set(coordination.memberStates.filter(\.alive).map(\.id))
+        let previousLeader = coordination.leader
         coordination = view.status
+        if couldAct != view.isLeader { recordLeadership(view, previous: previousLeader) }
+        if view.isLeader, let states = view.memberStates {
+            for member in states where !member.alive && wasAlive.contains(member.id) && member.id != controllerID {
+                recordLost(member.id, view)
+            }
+        }
         needed = view.policy.quorum
         // Gaining or losing the right to act is news for the groups too.
         var verdictChanged = couldAct != view.isLeader
@@ -173,16 +186,41 @@ actor StatusBoard {
     /// start) acting.
     private func recordQuorum(_ view: CoordinationView) {
         let members = view.policy.members.count
-        let live = Set(view.votes.map(\.controller)).count
+        let live = view.memberStates.map { $0.filter(\.alive).count } ?? Set(view.votes.map(\.controller)).count
+        let why = view.problem.map { ": \($0)" } ?? ""
         let message = view.quorate
             ? "controller \(controllerID) sees a quorum again (\(live) of \(members) members, \(view.policy.quorum) needed)"
-            : "controller \(controllerID) lost the quorum (\(live) of \(members) members, \(view.policy.quorum) needed): it takes no action"
+            : "controller \(controllerID) lost the quorum (\(live) of \(members) members, \(view.policy.quorum) needed)\(why); it takes no action"
         if view.quorate { logger.notice("\(message)") } else { logger.critical("\(message)") }
-        let details: JSONValue = .object([
+        var details: [String: JSONValue] = [
             "message": .string(message), "members": .number(Double(members)), "live": .number(Double(live)),
             "needed": .number(Double(view.policy.quorum)),
-        ])
-        append(Event(at: wallClock.now(), controller: controllerID, kind: view.quorate ? .quorumRegained : .quorumLost, details: details))
+        ]
+        if let problem = view.problem { details["problem"] = .string(problem) }
+        append(Event(at: wallClock.now(), controller: controllerID, kind: view.quorate ? .quorumRegained : .quorumLost, details: .object(details)))
+    }
+
+    /// Records that this controller gained or lost the leadership.
+    private func recordLeadership(_ view: CoordinationView, previous: String?) {
+        let message =
+            view.isLeader
+            ? "controller \(controllerID) is now the leader\(previous.map { $0 == controllerID ? "" : " (was \($0))" } ?? ""); it acts for every group"
+            : "controller \(controllerID) is no longer the leader (\(view.problem ?? "leader now: \(view.leader ?? "none")")); it stops acting at once"
+        if view.isLeader { logger.notice("\(message)") } else { logger.warning("\(message)") }
+        var details: [String: JSONValue] = ["message": .string(message), "leader": view.leader.map(JSONValue.string) ?? .null]
+        if let previous { details["previous"] = .string(previous) }
+        append(Event(at: wallClock.now(), controller: controllerID, kind: .leaderChanged, details: .object(details)))
+    }
+
+    /// Records (as the leader) that a member's lease expired.
+    private func recordLost(_ member: String, _ view: CoordinationView) {
+        let live = view.memberStates?.filter(\.alive).count ?? 0
+        let message = "controller \(member) is lost: its lease expired, its votes no longer count (\(live) of \(view.policy.members.count) members alive, \(view.policy.quorum) needed)"
+        logger.error("\(message)")
+        append(
+            Event(
+                at: wallClock.now(), controller: controllerID, kind: .controllerLost,
+                details: .object(["message": .string(message), "member": .string(member), "live": .number(Double(live))])))
     }
 
     /// Appends an event; a failure is logged loudly, never hidden.

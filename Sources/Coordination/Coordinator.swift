@@ -21,6 +21,16 @@ public protocol Coordinator: Sendable {
     func campaign() async throws -> CoordinationView
     /// Leaves: revokes the lease and resigns leadership. Never throws.
     func leave() async
+    /// One round of upkeep (join when needed, renew the lease, read the view, campaign when
+    /// leaderless); never throws: a failure is a view that is not quorate and says why.
+    func refresh() async -> CoordinationView
+    /// The shared group state, when the backend holds it (nil: the local event log does).
+    var ledger: (any GroupLedger)? { get }
+}
+
+extension Coordinator {
+    /// No shared group state by default.
+    public var ledger: (any GroupLedger)? { nil }
 }
 
 /// What a controller can see of the coordination state at one instant.

@@ -33,4 +33,11 @@ public final class LocalCoordinator: Coordinator {
 
     /// Nothing to release.
     public func leave() async {}
+
+    /// The view: nothing can fail.
+    public func refresh() async -> CoordinationView {
+        CoordinationView(
+            backend: "local", me: id, policy: .single(id), votes: votes.withLock { Array($0.values) }, leader: id,
+            quorate: true)
+    }
 }

@@ -81,6 +81,7 @@ final class EasyHandle {
             (CURLOPT_URL, request.url), (CURLOPT_PROTOCOLS_STR, "http,https"),
             (CURLOPT_REDIR_PROTOCOLS_STR, "http,https"), (CURLOPT_USERAGENT, "failoverctl"),
         ] + (request.caFile.map { [(CURLOPT_CAINFO, $0)] } ?? [])
+            + (request.clientCertificate.map { [(CURLOPT_SSLCERT, $0.certFile), (CURLOPT_SSLKEY, $0.keyFile)] } ?? [])
             // An empty proxy disables the environment's proxy variables too.
             + (request.useEnvironmentProxy ? [] : [(CURLOPT_PROXY, "")])
         for (option, value) in strings {

@@ -43,6 +43,8 @@ public struct HTTPRequest: Sendable {
     /// Go through the proxy named by `http_proxy`/`https_proxy`/`ALL_PROXY` (honouring
     /// `NO_PROXY`). Off by default: a probe must reach the site itself, not a proxy.
     public var useEnvironmentProxy: Bool = false
+    /// A client certificate and its key (PEM files) for servers that authenticate clients by TLS.
+    public var clientCertificate: (certFile: String, keyFile: String)?
 
     /// Creates a request; see the properties for the defaults' meaning.
     public init(

@@ -45,8 +45,9 @@ extension EventStore {
         try write { db in try insert(events, db) }
     }
 
-    /// Inserts `events`, and the alerts they queue, inside the caller's transaction.
-    func insert(_ events: [Event], _ db: Database) throws -> [Event] {
+    /// Inserts `events`, and the alerts they queue (unless `alerts` is false), inside the
+    /// caller's transaction.
+    func insert(_ events: [Event], _ db: Database, alerts: Bool = true) throws -> [Event] {
         try events.map { event in
             try db.execute(
                 sql: """
@@ -59,7 +60,7 @@ extension EventStore {
                 ])
             var stored = event
             stored.id = db.lastInsertedRowID
-            try insertOutbox(for: stored, db)
+            if alerts { try insertOutbox(for: stored, db) }
             return stored
         }
     }

@@ -82,6 +82,15 @@ extension EventStore {
                     CREATE INDEX alert_outbox_state ON alert_outbox(state, id);
                     """)
         }
+        migrator.registerMigration("v4-mirror") { db in
+            // Events mirrored in from other controllers (etcd coordination), by the etcd key
+            // they came from, so none is inserted twice; and the exchange's cursors.
+            try db.execute(
+                sql: """
+                    CREATE TABLE mirrored_event (origin TEXT PRIMARY KEY, event_id INTEGER NOT NULL);
+                    CREATE TABLE mirror_cursor (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+                    """)
+        }
         return migrator
     }()
 

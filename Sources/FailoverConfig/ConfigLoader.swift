@@ -39,7 +39,7 @@ public struct ConfigLoader: Sendable {
         let listen = try listenAddress(controller)
         let stateDir = try controller.nonEmptyString("state_dir") ?? "/var/lib/failoverctl"
         let apiToken = try apiToken(controller)
-        let coordination = try loadCoordination(root)
+        let coordination = try loadCoordination(root, id: id, baseDir: (path as NSString).deletingLastPathComponent)
         let groups = try loadGroups(root)
         let alerts = try AlertLoader(root: root).load()
         let baseDir = (path as NSString).deletingLastPathComponent
@@ -88,13 +88,15 @@ public struct ConfigLoader: Sendable {
         return id
     }
 
-    private func loadCoordination(_ root: YAMLReader) throws -> CoordinationConfig {
+    private func loadCoordination(_ root: YAMLReader, id: String, baseDir: String) throws -> CoordinationConfig {
         guard let reader = try root.object("coordination") else { return .local }
-        try reader.rejectUnknown(["backend"])
         switch try reader.string("backend") ?? "local" {
-        case "local": return .local
-        case "etcd": throw reader.error("backend", "etcd coordination is not available in this version; use local")
-        case let other: throw reader.error("backend", "unknown backend \"\(other)\" (expected: local)")
+        case "local":
+            try reader.rejectUnknown(["backend"])
+            return .local
+        case "etcd":
+            return .etcd(try EtcdLoader(reader: reader, id: id, baseDir: baseDir, resolve: resolve).load())
+        case let other: throw reader.error("backend", "unknown backend \"\(other)\" (expected: local, etcd)")
         }
     }
 

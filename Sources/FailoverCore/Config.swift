@@ -97,6 +97,67 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
 public enum CoordinationConfig: Sendable, Equatable {
     /// One controller, quorum of one, state in SQLite.
     case local
+    /// Several controllers sharing votes, leadership and group state through etcd.
+    case etcd(EtcdConfig)
+
+    /// `local` or `etcd`.
+    public var backend: String {
+        switch self {
+        case .local: "local"
+        case .etcd: "etcd"
+        }
+    }
+
+    /// Who votes and how many decide; `id` alone with `local`.
+    public func policy(me id: String) -> QuorumPolicy {
+        switch self {
+        case .local: .single(id)
+        case .etcd(let etcd): QuorumPolicy(members: etcd.members, quorum: etcd.quorum)
+        }
+    }
+}
+
+/// `coordination:` with `backend: etcd`.
+public struct EtcdConfig: Sendable, Equatable {
+    /// Controller ids whose votes count.
+    public var members: [String]
+    /// Votes needed for a quorum verdict (a majority of `members` by default).
+    public var quorum: Int
+    /// Client URLs of the etcd members (`http://` or `https://`), tried in turn.
+    public var endpoints: [String]
+    /// The key prefix every failoverctl key lives under (no trailing `/`).
+    public var prefix: String
+    /// The TTL of each controller's lease: a silent controller's votes and leadership expire
+    /// after it.
+    public var leaseTTL: Duration
+    /// How long one request to one endpoint may take before the next endpoint is tried.
+    public var timeout: Duration
+    /// How often a controller reads the shared votes and leadership.
+    public var poll: Duration
+    /// CA bundle that signs the etcd servers' certificates.
+    public var caFile: String?
+    /// Client certificate and key for etcd's client TLS authentication.
+    public var certFile: String?
+    /// The client certificate's key.
+    public var keyFile: String?
+
+    /// Creates an etcd configuration; `quorum` defaults to a majority of `members`.
+    public init(
+        members: [String], quorum: Int? = nil, endpoints: [String], prefix: String = "/failoverctl",
+        leaseTTL: Duration = .seconds(5), timeout: Duration = .seconds(1), poll: Duration = .milliseconds(100),
+        caFile: String? = nil, certFile: String? = nil, keyFile: String? = nil
+    ) {
+        self.members = members
+        self.quorum = quorum ?? (members.count / 2 + 1)
+        self.endpoints = endpoints
+        self.prefix = prefix
+        self.leaseTTL = leaseTTL
+        self.timeout = timeout
+        self.poll = poll
+        self.caFile = caFile
+        self.certFile = certFile
+        self.keyFile = keyFile
+    }
 }
 
 /// Whether a probe round needs every check (`all`) or one check (`any`) to pass.

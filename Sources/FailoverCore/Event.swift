@@ -46,6 +46,8 @@ public enum EventKind: String, Sendable, Equatable, CaseIterable, Codable {
     case controllerLost = "controller_lost"
     /// Two sites of a group claim to be primary.
     case splitBrain = "split_brain"
+    /// This controller became the leader, or stopped being it (etcd coordination).
+    case leaderChanged = "leader_changed"
 }
 
 /// One row of the event log.

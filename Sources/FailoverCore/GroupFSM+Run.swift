@@ -153,7 +153,7 @@ extension GroupFSM {
 
     /// After a controller restart: re-issues the step (or hook) the stored run was at.
     /// Steps are idempotent, so running one again is safe.
-    public mutating func restart(at now: Timestamp) -> [GroupEffect] {
+    public mutating func restart(at now: Timestamp, reason: String = "after a controller restart") -> [GroupEffect] {
         guard let run = state.run else { return [] }
         switch run.phase {
         case .awaitingHook:
@@ -165,7 +165,7 @@ extension GroupFSM {
             state.run = suspended
             return []
         case .running:
-            let message = "resuming \(run.incidentID(group: config.name)) of \(config.name) at step \(run.step + 1) of \(config.plan.count) after a controller restart"
+            let message = "resuming \(run.incidentID(group: config.name)) of \(config.name) at step \(run.step + 1) of \(config.plan.count) \(reason)"
             return [
                 .event(GroupEvent(kind: .planResumed, site: run.to, epoch: run.epoch, message: message, details: ["step": .number(Double(run.step))])),
                 .runStep(context(run), index: run.step),

@@ -204,7 +204,14 @@ public struct StatusReport: Sendable, Equatable, Codable {
             level = max(level, to)
             problems.append(why)
         }
-        if !coordination.quorate { raise(.critical, "no quorum: this controller cannot see a majority of members") }
+        if !coordination.quorate {
+            raise(.critical, "no quorum: this controller cannot see a majority of members" + (coordination.problem.map { " (\($0))" } ?? ""))
+        } else if coordination.leader == nil {
+            raise(.warning, "no leader yet: no controller may act")
+        }
+        for member in coordination.memberStates where !member.alive && coordination.quorate {
+            raise(.warning, "controller \(member.id) is not alive: its votes do not count")
+        }
         for site in sites {
             switch site.quorum.verdict {
             case .down where !site.primaryOf.isEmpty:

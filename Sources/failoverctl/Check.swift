@@ -12,7 +12,13 @@ struct Check: AsyncParsableCommand {
         let config = try options.load()
         print("\(config.sourcePath): OK")
         let commands = config.apiToken == nil ? "commands disabled (no api_token)" : "commands need the api_token"
-        print("controller \(config.id), API on \(config.listen) (\(commands)), state in \(config.stateDir), coordination local")
+        print("controller \(config.id), API on \(config.listen) (\(commands)), state in \(config.stateDir), coordination \(config.coordination.backend)")
+        if case .etcd(let etcd) = config.coordination {
+            let tls = etcd.caFile != nil || etcd.certFile != nil ? ", TLS" + (etcd.certFile != nil ? " with a client certificate" : "") : ""
+            print(
+                "coordination: members \(etcd.members.joined(separator: ", ")), \(etcd.quorum) votes needed;"
+                    + " etcd \(etcd.endpoints.joined(separator: ", ")) under \(etcd.prefix), lease \(etcd.leaseTTL.text), poll \(etcd.poll.text)\(tls)")
+        }
         for site in config.sites {
             let region = site.region.map { " (\($0))" } ?? ""
             print(

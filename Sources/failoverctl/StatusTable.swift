@@ -7,15 +7,20 @@ enum StatusTable {
         let source = report.source == "api" ? "live" : "stored state"
         lines.append("\(paint.level(report.level)): controller \(report.controller), \(source) at \(report.generatedAt)")
         for problem in report.problems { lines.append("  - \(problem)") }
+        let shared = report.coordination.backend != "local"
+        if shared { lines.append(contentsOf: [""] + coordination(report.coordination)) }
         lines.append("")
-        var rows: [[String]] = [["SITE", "STATE", "QUORUM", "SINCE", "CHECK", "KIND", "RESULT", "LATENCY"]]
+        var rows: [[String]] = [
+            ["SITE", "STATE", "QUORUM"] + (shared ? ["VOTES"] : []) + ["SINCE", "CHECK", "KIND", "RESULT", "LATENCY"]
+        ]
         for site in report.sites {
             let since = site.since.map { "\($0) (\(age(now.since($0))) ago)" } ?? "-"
             let quorum = "\(site.quorum.verdict.rawValue) \(site.quorum.votes.count)/\(site.quorum.needed)"
-            let head = [site.name, site.state.rawValue, quorum, since]
+            let votes = report.coordination.members.map { "\($0)=\(site.quorum.votes[$0]?.rawValue ?? "-")" }.joined(separator: " ")
+            let head = [site.name, site.state.rawValue, quorum] + (shared ? [votes] : []) + [since]
             if site.checks.isEmpty { rows.append(head + ["-", "-", "no result yet", "-"]) }
             for (index, check) in site.checks.enumerated() {
-                let prefix = index == 0 ? head : ["", "", "", ""]
+                let prefix = index == 0 ? head : Array(repeating: "", count: head.count)
                 rows.append(prefix + [check.check, check.kind, result(check), String(format: "%.1fms", check.timings.total)])
             }
         }
@@ -31,6 +36,19 @@ enum StatusTable {
             for problem in alerts.problems { lines.append("  - \(problem)") }
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// The coordination summary and one row per member (etcd).
+    static func coordination(_ c: CoordinationStatus) -> [String] {
+        let head =
+            "coordination \(c.backend): \(c.quorate ? "quorate" : "NOT QUORATE")"
+            + ", leader \(c.leader ?? "none"), \(c.memberStates.filter(\.alive).count) of \(c.members.count) members alive, \(c.needed) votes needed"
+            + (c.problem.map { " (\($0))" } ?? "")
+        var rows = [["MEMBER", "ALIVE", "LEASE AGE", "LEADER"]]
+        for m in c.memberStates {
+            rows.append([m.id, m.alive ? "yes" : "NO", m.leaseAgeMs.map { age(.milliseconds($0)) } ?? "-", m.leader ? "leader" : ""])
+        }
+        return [head] + table(rows)
     }
 
     static func groupRows(_ groups: [GroupStatus]) -> [[String]] {

@@ -195,6 +195,7 @@ private final class FlakyCoordinator: Coordinator, @unchecked Sendable {
     func view() async throws -> CoordinationView { try await inner.view() }
     func campaign() async throws -> CoordinationView { try await inner.campaign() }
     func leave() async { await inner.leave() }
+    func refresh() async -> CoordinationView { await inner.refresh() }
 }
 
 final class VotePublishingTests: XCTestCase {
