@@ -40,7 +40,7 @@ let package = Package(
         // Blocking libpq connections on dedicated threads, bounded and cancellable (postgres plugin and check).
         .target(name: "PGWire", dependencies: ["CLibPQ"]),
         .target(name: "Probes", dependencies: ["FailoverCore", "CurlHTTP", "PGWire"]),
-        .target(name: "Coordination", dependencies: ["FailoverCore"]),
+        .target(name: "Coordination", dependencies: ["FailoverCore", "CurlHTTP"]),
         // Alerts: rendering for PagerDuty, Slack and webhooks, and delivery from the outbox.
         .target(name: "Alerting", dependencies: ["FailoverCore", "CurlHTTP"]),
         // Action plugins (exec, haproxy, powerdns, cloudflare), the step runner and the pre hook.
