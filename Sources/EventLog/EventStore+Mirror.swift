@@ -18,15 +18,14 @@ extension EventStore {
         }
     }
 
-    /// Events recorded by `controller` itself (not mirrored in) with an id above `afterID`,
-    /// oldest first.
+    /// Events recorded by `controller` with an id above `afterID`, oldest first (mirrored
+    /// events are other controllers').
     public func ownEvents(controller: String, afterID: Int64, limit: Int = 500) throws -> [Event] {
         try read { db in
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT * FROM event WHERE id > ? AND controller = ?
-                    AND id NOT IN (SELECT event_id FROM mirrored_event) ORDER BY id LIMIT ?
+                    SELECT * FROM event WHERE id > ? AND controller = ? ORDER BY id LIMIT ?
                     """,
                 arguments: [afterID, controller, limit]
             ).map { try Self.event(from: $0) }

@@ -19,7 +19,10 @@ final class ControllerProcess {
     /// Writes `failoverctl.yaml` (with `sites:` = the given files) and the site files.
     /// `extra` is appended to the controller file (e.g. `groups:` and `controller` keys are
     /// not: use `apiToken` for the token).
-    init(sites: [String: String], id: String = "it-1", extra: String = "", apiToken: String? = nil) throws {
+    init(
+        sites: [String: String], id: String = "it-1", extra: String = "", apiToken: String? = nil,
+        coordination: String = "coordination:\n  backend: local"
+    ) throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("fo-it-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("sites"), withIntermediateDirectories: true)
         port = try FreePort.tcp()
@@ -29,8 +32,7 @@ final class ControllerProcess {
               listen: 127.0.0.1:\(port)
               state_dir: state
             \(apiToken.map { "  api_token: \($0)" } ?? "")
-            coordination:
-              backend: local
+            \(coordination)
             sites: sites/
             \(extra)
             """
