@@ -173,11 +173,14 @@ actor StatusBoard {
             verdictChanged = true
             let message = VerdictMessage.quorum(site: name, from: from, to: quorum)
             logger.notice("\(message)", metadata: ["site": "\(name)"])
-            let details: JSONValue = .object([
+            var fields: [String: JSONValue] = [
                 "from": .string(from.rawValue), "to": .string(quorum.verdict.rawValue),
                 "votes": .object(quorum.votes.mapValues { .string($0.rawValue) }),
                 "needed": .number(Double(quorum.needed)), "message": .string(message),
-            ])
+            ]
+            // Every controller records the quorum's verdict; only the leader alerts on it.
+            if view.backend != "local" && !view.isLeader { fields["alert"] = .bool(false) }
+            let details: JSONValue = .object(fields)
             append(Event(at: wallClock.now(), controller: controllerID, site: name, kind: .quorumVerdictChanged, details: details))
         }
     }

@@ -66,6 +66,8 @@ public enum AlertRules {
     }
 
     private static func verdict(_ event: Event, site: String) -> Rule? {
+        // With several controllers only the leader's record of a verdict alerts.
+        if event.details["alert"] == .bool(false) { return nil }
         let from = event.details["from"]?.stringValue
         switch event.details["to"]?.stringValue {
         case "down": return (.siteDown, .trigger, .error, "site:\(site)", "primary-down.md")

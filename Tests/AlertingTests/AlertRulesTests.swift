@@ -26,6 +26,16 @@ import Testing
         #expect(AlertRules.alerts(for: Self.event(.quorumVerdictChanged, site: "east", ["from": "up", "to": "suspect"])).isEmpty)
     }
 
+    /// With etcd every controller records the quorum's verdict; a follower's record says
+    /// `alert: false`, so one alert goes out (the leader's), not one per controller.
+    @Test func aFollowersRecordOfAVerdictDoesNotAlert() {
+        let follower = Self.event(.quorumVerdictChanged, site: "east", ["from": "suspect", "to": "down", "alert": .bool(false)])
+        #expect(AlertRules.alerts(for: follower).isEmpty)
+        let leader = Self.event(.quorumVerdictChanged, site: "east", ["from": "suspect", "to": "down"])
+        #expect(AlertRules.alerts(for: leader).count == 1)
+        #expect(AlertRules.alerts(for: Self.event(.controllerLost, ["member": "c2"])).first?.key == "controller:c2")
+    }
+
     @Test func aFailoverTriggersUnderItsIncidentAndItsSuccessResolvesIt() throws {
         let details: [String: JSONValue] = ["incident": "web-3", "kind": "failover"]
         let started = try #require(AlertRules.alerts(for: Self.event(.failoverStarted, group: "web", epoch: 3, details)).first)

@@ -1,0 +1,166 @@
+import Coordination
+import EventLog
+import FailoverCore
+import FailoverTesting
+import Foundation
+import XCTest
+
+/// The etcd coordinator against a real 3-member etcd cluster: votes under leases, one
+/// leader, guarded group changes, endpoint failover and the event exchange.
+final class EtcdCoordinatorTests: XCTestCase {
+    nonisolated(unsafe) static var shared: EtcdCluster?
+
+    override class func tearDown() {
+        shared?.stop()
+        shared = nil
+    }
+
+    func cluster() throws -> EtcdCluster {
+        if let cluster = Self.shared { return cluster }
+        let cluster = try EtcdCluster()
+        Self.shared = cluster
+        return cluster
+    }
+
+    func config(_ cluster: EtcdCluster, prefix: String, endpoints: [String]? = nil, ttl: Int = 2) -> EtcdConfig {
+        EtcdConfig(
+            members: ["a", "b", "c"], endpoints: endpoints ?? cluster.endpoints, prefix: prefix, leaseTTL: .seconds(ttl),
+            timeout: .milliseconds(500), poll: .milliseconds(100))
+    }
+
+    static func prefix() -> String { "/fo-unit-\(UUID().uuidString.prefix(8))" }
+
+    func testOnlyOneLeaderAndOnlyItsGuardedChangesAreWritten() async throws {
+        let cluster = try cluster()
+        let prefix = Self.prefix()
+        let a = EtcdCoordinator(id: "a", config: config(cluster, prefix: prefix))
+        let b = EtcdCoordinator(id: "b", config: config(cluster, prefix: prefix))
+        // One member alive is not a quorum of 2: nobody leads.
+        let alone = await a.refresh()
+        XCTAssertFalse(alone.quorate)
+        XCTAssertNil(alone.leader)
+        XCTAssertEqual(alone.problem, "only 1 of 3 members are alive (2 needed)")
+        _ = await b.refresh()
+        let first = await a.refresh()
+        let second = await b.refresh()
+        XCTAssertTrue(first.quorate && second.quorate)
+        XCTAssertEqual(Set([first.leader, second.leader]), [first.leader], "one leader seen by both")
+        let (leader, follower) = first.isLeader ? (a, b) : (b, a)
+        XCTAssertTrue(first.isLeader != second.isLeader)
+
+        var state = GroupState(primary: "west")
+        state.epoch = 1
+        await XCTAssertThrowsLedger(try await follower.commitGroup("web", state: state, incidents: [], expected: 0)) {
+            if case .notLeader = $0 { return true } else { return false }
+        }
+        let revision = try await leader.commitGroup("web", state: state, incidents: [], expected: 0)
+        XCTAssertGreaterThan(revision, 0)
+        // A change from a stale read is refused and returns the current state.
+        await XCTAssertThrowsLedger(try await leader.commitGroup("web", state: state, incidents: [], expected: revision - 1)) {
+            if case .stale(let entry) = $0 { return entry?.revision == revision && entry?.state.primary == "west" } else { return false }
+        }
+        let loaded = try await follower.loadGroups()
+        XCTAssertEqual(loaded["web"], LedgerEntry(state: state, revision: revision))
+
+        // The leader leaves: its lease goes, the follower takes over.
+        await leader.leave()
+        let after = await follower.refresh()
+        XCTAssertFalse(after.quorate, "1 of 3 alive after the leader left")
+        await follower.leave()
+    }
+
+    func testVotesExpireWithTheirControllersLease() async throws {
+        let cluster = try cluster()
+        let prefix = Self.prefix()
+        let a = EtcdCoordinator(id: "a", config: config(cluster, prefix: prefix))
+        let b = EtcdCoordinator(id: "b", config: config(cluster, prefix: prefix))
+        let c = EtcdCoordinator(id: "c", config: config(cluster, prefix: prefix))
+        for x in [a, b, c] { _ = await x.refresh() }
+        let at = Timestamp(milliseconds: 1_767_225_600_000)
+        try await a.publish([Vote(controller: "a", site: "east", verdict: .down, since: at)])
+        try await b.publish([Vote(controller: "b", site: "east", verdict: .down, since: at)])
+        try await c.publish([Vote(controller: "c", site: "east", verdict: .up, since: at)])
+        let view = await a.refresh()
+        XCTAssertEqual(view.verdict(for: "east").verdict, .down)
+        XCTAssertEqual(view.verdict(for: "east").votes, ["a": .down, "b": .down, "c": .up])
+        XCTAssertEqual(view.memberStates?.map(\.alive), [true, true, true])
+        // b goes silent (no keepalive): after its 2 s lease its vote no longer counts.
+        let deadline = Date().addingTimeInterval(6)
+        var last = view
+        while Date() < deadline {
+            last = await a.refresh()
+            _ = await c.refresh()
+            if last.verdict(for: "east").votes["b"] == nil { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        XCTAssertEqual(last.verdict(for: "east").votes, ["a": .down, "c": .up])
+        XCTAssertNotEqual(last.verdict(for: "east").verdict, .down, "one down vote of two live ones is not a quorum verdict")
+        XCTAssertEqual(last.memberStates?.first { $0.id == "b" }?.alive, false)
+        for x in [a, c] { await x.leave() }
+    }
+
+    func testADeadEndpointIsSkipped() async throws {
+        let cluster = try cluster()
+        let dead = "http://127.0.0.1:\(try FreePort.tcp())"
+        let a = EtcdCoordinator(id: "a", config: config(cluster, prefix: Self.prefix(), endpoints: [dead] + cluster.endpoints))
+        let view = await a.refresh()
+        XCTAssertFalse(view.problem?.contains("unreachable") ?? false, view.problem ?? "")
+        XCTAssertEqual(view.memberStates?.first { $0.id == "a" }?.alive, true)
+        await a.leave()
+        let none = EtcdCoordinator(id: "a", config: config(cluster, prefix: Self.prefix(), endpoints: [dead]))
+        let refused = await none.refresh()
+        XCTAssertFalse(refused.quorate)
+        XCTAssertTrue(refused.problem?.contains("etcd: coordination backend unreachable: \(dead)") == true, refused.problem ?? "")
+    }
+
+    func testEventsAreExchangedOnceEach() async throws {
+        let cluster = try cluster()
+        let prefix = Self.prefix()
+        let a = EtcdCoordinator(id: "a", config: config(cluster, prefix: prefix))
+        let b = EtcdCoordinator(id: "b", config: config(cluster, prefix: prefix))
+        for x in [a, b] { _ = await x.refresh() }
+        let at = Timestamp(milliseconds: 1_767_225_600_000)
+        let events = (1...150).map { Event(id: Int64($0), at: at, controller: "a", kind: .configLoaded, details: .object(["n": .number(Double($0))])) }
+        try await a.upload(events: events)
+        let dir = try TemporaryDirectory.make(prefix: "fo-exchange")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try EventStore(path: dir.appendingPathComponent("events.sqlite").path)
+        var cursor: Int64 = 0
+        var batches = 0
+        while true {
+            let batch = try await b.download(after: cursor, limit: 100)
+            guard batch.cursor > cursor else { break }
+            try store.recordMirrored(events: batch.events, incidents: batch.incidents, cursor: "received", to: batch.cursor)
+            cursor = batch.cursor
+            batches += 1
+        }
+        XCTAssertGreaterThanOrEqual(batches, 2, "150 events in batches of 100")
+        // Uploading the same events again (a crash before the cursor moved) adds nothing.
+        try await a.upload(events: Array(events.suffix(10)))
+        let again = try await b.download(after: cursor)
+        try store.recordMirrored(events: again.events, incidents: again.incidents, cursor: "received", to: again.cursor)
+        let stored = try store.events(EventQuery(limit: 1_000))
+        XCTAssertEqual(stored.count, 150)
+        XCTAssertEqual(stored.map { $0.details["n"]?.numberValue ?? 0 }, (1...150).map(Double.init))
+        XCTAssertEqual(try store.mirrorCursor("received"), again.cursor)
+        // A controller never downloads its own events.
+        let own = try await a.download(after: 0)
+        XCTAssertTrue(own.events.isEmpty)
+        for x in [a, b] { await x.leave() }
+    }
+}
+
+/// Asserts that `body` throws a `LedgerError` that `matches`.
+func XCTAssertThrowsLedger<T>(
+    _ body: @autoclosure () async throws -> T, file: StaticString = #filePath, line: UInt = #line,
+    _ matches: (LedgerError) -> Bool
+) async {
+    do {
+        _ = try await body()
+        XCTFail("expected a LedgerError", file: file, line: line)
+    } catch let error as LedgerError {
+        XCTAssertTrue(matches(error), "unexpected \(error)", file: file, line: line)
+    } catch {
+        XCTFail("unexpected \(error)", file: file, line: line)
+    }
+}
