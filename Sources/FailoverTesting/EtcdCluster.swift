@@ -19,10 +19,14 @@ public final class EtcdCluster: @unchecked Sendable {
     /// Each member's client URL (`http://127.0.0.1:PORT`), in member order.
     public let endpoints: [String]
     private let clientPorts: [Int]
+    /// With TLS: the CA file, and a client certificate and key of the test CA.
+    let client: (ca: String, cert: String, key: String)?
     private var members: [ServerProcess?]
 
-    /// Starts `size` members and waits until each answers `/health` with `true`.
-    public init(size: Int = 3, timeout: Duration = .seconds(30)) throws {
+    /// Starts `size` members and waits until each answers `/health` with `true`. With
+    /// `tls`, clients must connect over HTTPS with a certificate of that test CA
+    /// (`--client-cert-auth`); the members' own certificate is its leaf `etcd`.
+    public init(size: Int = 3, tls: TestCertificates? = nil, timeout: Duration = .seconds(30)) throws {
         guard FileManager.default.isExecutableFile(atPath: Self.executable) else {
             throw HarnessError(.startFailed, "\(Self.executable) not found (scripts/install-deps.sh installs etcd-server)")
         }
@@ -31,12 +35,22 @@ public final class EtcdCluster: @unchecked Sendable {
         let clientPorts = try names.map { _ in try FreePort.tcp() }
         let peerPorts = try names.map { _ in try FreePort.tcp() }
         self.clientPorts = clientPorts
-        endpoints = clientPorts.map { "http://127.0.0.1:\($0)" }
+        let scheme = tls == nil ? "http" : "https"
+        endpoints = clientPorts.map { "\(scheme)://127.0.0.1:\($0)" }
+        var tlsArguments: [String] = []
+        var client: (ca: String, cert: String, key: String)?
+        if let tls {
+            let leaf = try tls.leaf(name: "etcd", days: 30)
+            tlsArguments = ["--cert-file", leaf.cert, "--key-file", leaf.key, "--client-cert-auth", "--trusted-ca-file", tls.caFile]
+            let own = try tls.leaf(name: "etcd-health-client", days: 30)
+            client = (tls.caFile, own.cert, own.key)
+        }
+        self.client = client
         let cluster = zip(names, peerPorts).map { "\($0)=http://127.0.0.1:\($1)" }.joined(separator: ",")
         let token = "fo-\(UUID().uuidString.prefix(8))"
         var started: [ServerProcess?] = []
         for (index, name) in names.enumerated() {
-            let client = "http://127.0.0.1:\(clientPorts[index])"
+            let client = "\(scheme)://127.0.0.1:\(clientPorts[index])"
             let peer = "http://127.0.0.1:\(peerPorts[index])"
             started.append(
                 try ServerProcess(
@@ -48,14 +62,14 @@ public final class EtcdCluster: @unchecked Sendable {
                         "--initial-cluster", cluster, "--initial-cluster-token", token,
                         "--initial-cluster-state", "new", "--heartbeat-interval", "100", "--election-timeout", "1000",
                         "--logger", "zap", "--log-level", "warn",
-                    ],
+                    ] + tlsArguments,
                     workingDirectory: directory, logDirectory: directory))
         }
         members = started
         do {
             for index in names.indices {
                 try started[index]?.waitUntilReady(timeout: timeout) { [clientPorts] in
-                    Self.healthy(port: clientPorts[index])
+                    Self.healthy(port: clientPorts[index], client: client)
                 }
             }
         } catch {
@@ -92,7 +106,7 @@ public final class EtcdCluster: @unchecked Sendable {
     }
 
     /// Whether member `index` answers `/health` with `true`.
-    public func isHealthy(member index: Int) -> Bool { Self.healthy(port: clientPorts[index]) }
+    public func isHealthy(member index: Int) -> Bool { Self.healthy(port: clientPorts[index], client: client) }
 
     /// Every running member's log tail.
     public func logs(lines: Int = 40) -> String {
@@ -100,10 +114,17 @@ public final class EtcdCluster: @unchecked Sendable {
     }
 
     /// `GET /health` through curl: etcd answers `{"health":"true"}` once it has a leader.
-    static func healthy(port: Int) -> Bool {
+    static func healthy(port: Int, client: (ca: String, cert: String, key: String)?) -> Bool {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        p.arguments = ["-sf", "--max-time", "1", "http://127.0.0.1:\(port)/health"]
+        if let client {
+            p.arguments = [
+                "-sf", "--max-time", "1", "--cacert", client.ca, "--cert", client.cert, "--key", client.key,
+                "https://127.0.0.1:\(port)/health",
+            ]
+        } else {
+            p.arguments = ["-sf", "--max-time", "1", "http://127.0.0.1:\(port)/health"]
+        }
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice

@@ -18,8 +18,8 @@ public struct TestCertificates: Sendable {
         return TestCertificates(directory: directory, caFile: cert, caKey: key)
     }
 
-    /// A server certificate for IP 127.0.0.1, IP ::1 and DNS localhost, signed by the
-    /// test CA, valid from now for `days` days; written as `<name>.pem` and `<name>.key`.
+    /// A server (and client) certificate for IP 127.0.0.1, IP ::1 and DNS localhost, signed
+    /// by the test CA, valid from now for `days` days; written as `<name>.pem` and `<name>.key`.
     public func leaf(name: String, days: Int) throws -> (cert: String, key: String) {
         let key = path("\(name).key")
         let request = path("\(name).csr")
@@ -86,7 +86,7 @@ public struct TestCertificates: Sendable {
         [leaf]
         basicConstraints = critical, CA:FALSE
         keyUsage = critical, digitalSignature, keyEncipherment
-        extendedKeyUsage = serverAuth
+        extendedKeyUsage = serverAuth, clientAuth
         subjectAltName = IP:127.0.0.1, IP:::1, DNS:localhost
         subjectKeyIdentifier = hash
         authorityKeyIdentifier = keyid

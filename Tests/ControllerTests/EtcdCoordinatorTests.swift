@@ -113,6 +113,31 @@ final class EtcdCoordinatorTests: XCTestCase {
         XCTAssertTrue(refused.problem?.contains("etcd: coordination backend unreachable: \(dead)") == true, refused.problem ?? "")
     }
 
+    /// etcd with client certificate authentication: the coordinator connects with
+    /// `ca_file`, `cert_file` and `key_file`; without the client certificate etcd refuses it.
+    func testTLSWithAClientCertificate() async throws {
+        let dir = try TemporaryDirectory.make(prefix: "fo-etcd-pki")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let pki = try TestCertificates.make(in: dir)
+        let secure = try await Blocking.run { try EtcdCluster(size: 1, tls: pki) }
+        defer { secure.stop() }
+        XCTAssertTrue(secure.endpoints[0].hasPrefix("https://"))
+        let client = try pki.leaf(name: "controller-a", days: 30)
+        var good = EtcdConfig(
+            members: ["a"], endpoints: secure.endpoints, prefix: Self.prefix(), leaseTTL: .seconds(2),
+            timeout: .milliseconds(800), poll: .milliseconds(100), caFile: pki.caFile, certFile: client.cert, keyFile: client.key)
+        let a = EtcdCoordinator(id: "a", config: good)
+        let view = await a.refresh()
+        XCTAssertTrue(view.quorate, view.problem ?? "")
+        XCTAssertEqual(view.leader, "a")
+        await a.leave()
+        good.certFile = nil
+        good.keyFile = nil
+        let refused = await EtcdCoordinator(id: "a", config: good).refresh()
+        XCTAssertFalse(refused.quorate)
+        XCTAssertNotNil(refused.problem)
+    }
+
     func testEventsAreExchangedOnceEach() async throws {
         let cluster = try cluster()
         let prefix = Self.prefix()
