@@ -66,7 +66,7 @@ sites = {x['name']: x['quorum']['verdict'] for x in s['sites']}
 sys.exit(0 if ($expr) else 1)"
 }
 all_status() { local id; for id in lab-1 lab-2 lab-3; do status_is "$id" "$1" || return 1; done; }
-leader() { as lab-1 status --config "$CONFIG" --json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["coordination"]["leader"] or "")' || true; }
+leader() { as lab-1 status --config "$CONFIG" --json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["coordination"].get("leader") or "")' || true; }
 
 run_once() {
     run_dir=$(mktemp -d /tmp/fo-bench-quorum.XXXXXX)
@@ -79,11 +79,13 @@ run_once() {
     local id
     for id in lab-1 lab-2 lab-3; do
         LISTEN[$id]="127.0.0.1:$(free_port)"
-        as "$id" run --config "$CONFIG" --log-level warning 2>"$run_dir/$id.log" &
+        # Not through `as`: a function in the background is a subshell, and $! its pid.
+        FAILOVERCTL_ID=$id FAILOVERCTL_LISTEN=${LISTEN[$id]} FAILOVERCTL_STATE_DIR="$run_dir/state-$id" \
+            "$BIN" run --config "$CONFIG" --log-level notice 2>"$run_dir/$id.log" &
         pids+=($!)
     done
     wait_for 60 "all sites up by quorum and one leader" all_status \
-        "s['coordination']['quorate'] and s['coordination']['leader'] and all(v == 'up' for v in sites.values())"
+        "s['coordination']['quorate'] and s['coordination'].get('leader') and all(v == 'up' for v in sites.values())"
     deploy/lab/servers.sh kill-db east >/dev/null
     deploy/lab/lab.sh down east >/dev/null
     wait_for 60 "web on west" all_status "g['primary'] == 'west' and g['phase'] == 'steady'"

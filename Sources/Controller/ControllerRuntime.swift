@@ -87,7 +87,8 @@ public struct ControllerRuntime: Sendable {
         if case .etcd(let etcd) = config.coordination {
             shared.append(
                 .init(
-                    service: CoordinationService(coordinator: coordinator, board: board, poll: etcd.poll, clock: ContinuousClock()),
+                    service: CoordinationService(
+                        coordinator: coordinator, board: board, poll: etcd.poll, clock: ContinuousClock(), logger: logger),
                     successTerminationBehavior: .gracefullyShutdownGroup))
             if let etcdCoordinator = coordinator as? EtcdCoordinator {
                 shared.append(

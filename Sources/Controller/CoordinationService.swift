@@ -12,14 +12,22 @@ struct CoordinationService<C: Clock>: Service, CustomStringConvertible where C.D
     let board: StatusBoard
     let poll: Duration
     let clock: C
+    let logger: Logger
 
     var description: String { "CoordinationService" }
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
+            var problem: String?
             while !Task.isCancelled {
                 let view = await coordinator.refresh()
                 await board.apply(view)
+                // Each new reason not to be quorate is logged once (the board records the
+                // change of quorum itself; this also covers a start without etcd).
+                if view.problem != problem {
+                    if let now = view.problem { logger.warning("coordination: \(now)") } else { logger.notice("coordination: quorate again") }
+                    problem = view.problem
+                }
                 do { try await clock.sleep(for: poll) } catch { return }
             }
         }

@@ -49,6 +49,10 @@ actor StatusBoard {
     var groupStatuses: [GroupStatus] = []
     /// Whether the report shows the alert outbox.
     let alertsConfigured: Bool
+    /// Each group's sites, for split-brain detection.
+    let groupSites: [(group: String, sites: [String])]
+    /// Groups in which two or more sites claim the database primary role right now.
+    private var splitGroups: Set<String> = []
 
     init(
         config: ControllerConfig, startedAt: Timestamp, store: EventStore, coordinator: any Coordinator,
@@ -56,6 +60,7 @@ actor StatusBoard {
     ) {
         controllerID = config.id
         alertsConfigured = !config.alerts.sinks.isEmpty
+        groupSites = config.groups.map { ($0.name, $0.sites) }
         self.startedAt = startedAt
         self.store = store
         self.coordinator = coordinator
@@ -92,6 +97,7 @@ actor StatusBoard {
             record(transition, of: entry.config, round: round)
             changed = changed || transition.changesVerdict
         }
+        if round.results.contains(where: { $0.role != nil }) { checkSplitBrain(site: site, at: round.at) }
         // A vote that could not be published is retried every round until it is.
         if changed || entry.voteUnpublished {
             let published = await publishAndTally(site: site, verdict: entry.fsm.verdict, since: entry.fsm.since ?? round.at)
@@ -201,6 +207,29 @@ actor StatusBoard {
         ]
         if let problem = view.problem { details["problem"] = .string(problem) }
         append(Event(at: wallClock.now(), controller: controllerID, kind: view.quorate ? .quorumRegained : .quorumLost, details: .object(details)))
+    }
+
+    /// Records a split brain: two or more sites of a group whose latest `postgres` check says
+    /// they are the primary. Once per episode; the episode ends when at most one claims it.
+    private func checkSplitBrain(site: String, at: Timestamp) {
+        for (group, members) in groupSites where members.contains(site) {
+            let claiming = members.filter { name in sites[name]?.checks.contains { $0.role == "primary" } == true }
+            guard claiming.count >= 2 else {
+                splitGroups.remove(group)
+                continue
+            }
+            guard !splitGroups.contains(group) else { continue }
+            splitGroups.insert(group)
+            let message =
+                "split brain in group \(group): sites \(claiming.joined(separator: " and ")) all report the PostgreSQL primary role; fence the one that is not the group's primary"
+            logger.critical("\(message)", metadata: ["group": "\(group)"])
+            var details: [String: JSONValue] = ["message": .string(message), "sites": .array(claiming.map(JSONValue.string))]
+            // Every controller sees it; with several, only the leader alerts.
+            if coordination.backend != "local" && !(coordination.quorate && coordination.leader == controllerID) {
+                details["alert"] = .bool(false)
+            }
+            append(Event(at: at, controller: controllerID, group: group, kind: .splitBrain, details: .object(details)))
+        }
     }
 
     /// Records that this controller gained or lost the leadership.

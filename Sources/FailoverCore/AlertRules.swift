@@ -38,6 +38,8 @@ public enum AlertRules {
     private typealias Rule = (AlertKind, AlertAction, AlertSeverity, String, String?)
 
     private static func classify(_ event: Event) -> Rule? {
+        // With several controllers, what every one of them records alerts only from the leader.
+        if event.details["alert"] == .bool(false) { return nil }
         let site = event.site ?? "?"
         let group = "group:\(event.group ?? "?")"
         let incident = event.details["incident"]?.stringValue ?? group
@@ -66,8 +68,6 @@ public enum AlertRules {
     }
 
     private static func verdict(_ event: Event, site: String) -> Rule? {
-        // With several controllers only the leader's record of a verdict alerts.
-        if event.details["alert"] == .bool(false) { return nil }
         let from = event.details["from"]?.stringValue
         switch event.details["to"]?.stringValue {
         case "down": return (.siteDown, .trigger, .error, "site:\(site)", "primary-down.md")

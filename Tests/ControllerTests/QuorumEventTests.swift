@@ -79,3 +79,38 @@ final class WakeupTests: XCTestCase {
         }
     }
 }
+
+/// Two sites of a group that both report the PostgreSQL primary role are a split brain:
+/// one `split_brain` event per episode, which alerts.
+final class SplitBrainTests: XCTestCase {
+    func testTwoPrimariesInAGroupAreRecordedOncePerEpisode() async throws {
+        let wall = ManualWallClock()
+        let store = try EventStore.inMemory()
+        let sites = ["east", "west"].map { name in
+            SiteConfig(name: name, fall: 1, rise: 1, checks: [CheckConfig(name: "db", kind: .tcp(ListenAddress(host: "127.0.0.1", port: 5432)))])
+        }
+        let group = GroupConfig(name: "web", primary: "east", standbys: [Standby(site: "west", priority: 1)], plan: [PlanStep(kind: .promote)])
+        let config = ControllerConfig(
+            id: "c1", listen: ListenAddress(host: "127.0.0.1", port: 7400), stateDir: "/nonexistent", sites: sites, groups: [group])
+        let board = StatusBoard(
+            config: config, startedAt: wall.now(), store: store, coordinator: LocalCoordinator(id: "c1"), wallClock: wall,
+            logger: Logger(label: "test"))
+        func round(_ site: String, _ role: String) async {
+            var result = ProbeResult(check: "db", kind: "postgres", at: wall.now(), diagnosis: .ok, timings: ProbeTimings(total: 1))
+            result.role = role
+            await board.roundFinished(site: site, round: ProbeRound(at: wall.now(), results: [result]), lateness: .zero)
+        }
+        await round("east", "primary")
+        await round("west", "replica")
+        await round("west", "primary")  // promoted while east still runs as primary
+        await round("east", "primary")
+        await round("west", "primary")
+        await round("east", "replica")  // fenced and rejoined: the episode ends
+        await round("east", "primary")  // a second episode
+        let splits = try store.events(EventQuery(kinds: [.splitBrain]))
+        XCTAssertEqual(splits.count, 2)
+        XCTAssertEqual(splits.first?.group, "web")
+        XCTAssertEqual(splits.first?.details["message"]?.stringValue?.contains("sites east and west all report the PostgreSQL primary role"), true)
+        XCTAssertEqual(AlertRules.alerts(for: splits[0]).first?.kind, .splitBrain)
+    }
+}
