@@ -13,7 +13,7 @@ struct APIContext: Sendable {
 
 /// The controller's HTTP API: `GET /healthz`, `/status`, `/events`, `/groups`,
 /// `/incidents`, `/groups/{g}/plan`, and the authenticated `POST /groups/{g}/failover`,
-/// `drill`, `pause`, `resume` (see `APIServer+Groups.swift`).
+/// `drill`, `pause`, `resume` (see `APIServer+Groups.swift`); `GET /` is the status page (`StatusPage`).
 ///
 /// Every answer is JSON with the same shapes as the CLI's `--json` output.
 enum APIServer {
@@ -29,6 +29,8 @@ enum APIServer {
             if request.path.hasPrefix("/groups/") { return try await groupRoute(request, context) }
             guard request.method != "POST" else { return .error(405, "\(request.path) takes GET") }
             switch request.path {
+            case "/", "/index.html":
+                return StatusPage.reply
             case "/healthz":
                 return try json(HealthReply(status: "ok", schedule: await context.board.schedule))
             case "/status":

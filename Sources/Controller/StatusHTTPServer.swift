@@ -16,6 +16,8 @@ struct APIRequest: Sendable {
 struct APIReply: Error, Sendable {
     var status: Int
     var contentType = "application/json"
+    /// Headers sent after the fixed ones (e.g. the status page's `Content-Security-Policy`).
+    var headers: [(name: String, value: String)] = []
     var body: Data
 
     /// `{"error": message}` with `status`.
@@ -248,8 +250,9 @@ extension StatusHTTPServer {
             404: "Not Found", 405: "Method Not Allowed", 408: "Request Timeout", 409: "Conflict", 413: "Content Too Large",
             431: "Request Header Fields Too Large", 500: "Internal Server Error", 503: "Service Unavailable"][reply.status]
             ?? "Status"
+        let extra = reply.headers.map { "\($0.name): \($0.value)\r\n" }.joined()
         let headText = "HTTP/1.1 \(reply.status) \(reason)\r\nContent-Type: \(reply.contentType)\r\n"
-            + "Content-Length: \(reply.body.count)\r\nConnection: close\r\nServer: failoverctl\r\n\r\n"
+            + "Content-Length: \(reply.body.count)\r\nConnection: close\r\nServer: failoverctl\r\n\(extra)\r\n"
         var bytes = Data(headText.utf8)
         if !head { bytes.append(reply.body) }
         bytes.withUnsafeBytes { raw in
