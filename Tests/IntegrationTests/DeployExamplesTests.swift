@@ -20,20 +20,15 @@ final class DeployExamplesTests: XCTestCase {
                 "AWS_SECRET_ACCESS_KEY", "PAGERDUTY_ROUTING_KEY", "SLACK_WEBHOOK_URL"])
         for region in Self.regions {
             let config = etc.appendingPathComponent("\(region).yaml").path
-            var result = try Self.check(config, environment)
-            // Until the loader knows `backend: etcd`, it refuses the coordination block (and only
-            // it): then everything else is checked with the block replaced by `backend: local`.
-            let refused = result.stderr.range(
-                of: "^failoverctl: \(config):[0-9]+: coordination\\.", options: .regularExpression)
-            if result.status == 2, refused != nil {
-                let local = try Self.withLocalCoordination(config)
-                result = try Self.check(local, environment)
-                XCTAssertTrue(result.stdout.contains("coordination local"), result.stdout)
-            } else {
-                XCTAssertTrue(result.stdout.contains("etcd"), "\(region): etcd coordination in the summary\n\(result.stdout)")
-            }
+            let result = try Self.check(config, environment)
             XCTAssertEqual(result.status, 0, "\(region): \(result.stderr)")
             XCTAssertTrue(result.stdout.contains("controller \(region), API on 127.0.0.1:7400"), result.stdout)
+            XCTAssertTrue(result.stdout.contains(", coordination etcd\n"), result.stdout)
+            XCTAssertTrue(
+                result.stdout.contains(
+                    "coordination: members us-east-1, us-west-2, eu-west-1, 2 votes needed; etcd https://etcd-use1.example.internal:2379, "
+                        + "https://etcd-usw2.example.internal:2379, https://etcd-euw1.example.internal:2379 under /failoverctl/prod, "
+                        + "lease 5s, poll 100ms, TLS with a client certificate\n"), result.stdout)
             for (site, region) in [("use1", "us-east-1"), ("usw2", "us-west-2"), ("euw1", "eu-west-1")] {
                 XCTAssertTrue(result.stdout.contains("site \(site) (\(region)): every 1s"), result.stdout)
             }
@@ -82,27 +77,6 @@ final class DeployExamplesTests: XCTestCase {
                 .write(to: path, atomically: true, encoding: .utf8)
         }
         return etc
-    }
-
-    /// A copy of `config` beside it whose `coordination:` block is `backend: local`.
-    static func withLocalCoordination(_ config: String) throws -> String {
-        let text = try String(contentsOfFile: config, encoding: .utf8)
-        var lines: [String] = []
-        var inBlock = false
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
-            if line == "coordination:" {
-                inBlock = true
-                lines += [line, "  backend: local"]
-            } else if inBlock && line.hasPrefix(" ") {
-                continue
-            } else {
-                inBlock = false
-                lines.append(line)
-            }
-        }
-        let local = config.replacingOccurrences(of: ".yaml", with: "-local.yaml")
-        try lines.joined(separator: "\n").write(toFile: local, atomically: true, encoding: .utf8)
-        return local
     }
 
     /// The `NAME=value` lines of `failoverctl.env.example`.
