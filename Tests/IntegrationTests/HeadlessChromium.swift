@@ -5,9 +5,12 @@ import Foundation
 /// after the page's scripts ran, `screenshot` writes a PNG. Each run is bounded; `close()`
 /// kills any chromium process still using the profile (found by its unique path) and removes it.
 final class HeadlessChromium {
+    /// Debian's chromium.
     static let executable = "/usr/bin/chromium"
+    /// The throwaway profile (`--user-data-dir`), which also holds each run's output.
     let profile: URL
-    private var pids: [Int32] = []
+    /// Runs so far, to name their output files.
+    private var runs = 0
 
     /// Fails, never skips, when chromium is missing: the status page test needs a real browser.
     init() throws {
@@ -37,8 +40,9 @@ final class HeadlessChromium {
     /// Runs chromium with the common flags plus `args`; its standard output, or an error with
     /// its standard error when it fails or overruns `timeout` (then it is killed).
     private func run(_ args: [String], timeout: TimeInterval) throws -> String {
-        let out = profile.appendingPathComponent("stdout-\(pids.count)")
-        let err = profile.appendingPathComponent("stderr-\(pids.count)")
+        runs += 1
+        let out = profile.appendingPathComponent("stdout-\(runs)")
+        let err = profile.appendingPathComponent("stderr-\(runs)")
         _ = FileManager.default.createFile(atPath: out.path, contents: nil)
         _ = FileManager.default.createFile(atPath: err.path, contents: nil)
         let p = Process()
@@ -52,7 +56,6 @@ final class HeadlessChromium {
         p.standardOutput = try FileHandle(forWritingTo: out)
         p.standardError = try FileHandle(forWritingTo: err)
         try p.run()
-        pids.append(p.processIdentifier)
         let deadline = Date().addingTimeInterval(timeout)
         while p.isRunning && Date() < deadline { usleep(50_000) }
         let stderr = { String(decoding: (try? Data(contentsOf: err)) ?? Data(), as: UTF8.self).suffix(3_000) }
@@ -68,9 +71,8 @@ final class HeadlessChromium {
     }
 
     /// Kills every process still running with this profile (chromium's helpers), by pid, and
-    /// removes the profile.
+    /// removes the profile. A run's own process has already exited (or was killed) and been reaped.
     func close() {
-        for pid in pids where kill(pid, 0) == 0 { kill(pid, SIGKILL) }
         let marker = "--user-data-dir=\(profile.path)"
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         for entry in entries {

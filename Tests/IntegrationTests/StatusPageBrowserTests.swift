@@ -129,7 +129,7 @@ final class StatusPageBrowserTests: XCTestCase {
         XCTAssertEqual(dom.text("data-field", "grade", in: row), "✓ PASS")
     }
 
-    /// The page's duration text for `ms` (`840 ms`, `2.3 s`).
+    /// The page's duration text for `ms` below a minute (`840 ms`, `2.3 s`).
     static func duration(_ ms: Int) -> String {
         ms < 1_000 ? "\(ms) ms" : String(format: "%.1f s", (Double(ms) / 100).rounded(.toNearestOrAwayFromZero) / 10)
     }
