@@ -58,6 +58,44 @@ final class StatusPageBrowserTests: XCTestCase {
         print("status page: \(page.count) bytes; browser test took \(String(format: "%.1f", seconds)) s")
     }
 
+    /// Three controllers on a real 3-member etcd cluster, c3 seeing east down: a follower's
+    /// page shows every controller's vote on east (c3 dissenting), the quorum's verdict up,
+    /// the leader, and each member alive with its lease.
+    func testTheStatusPageShowsEveryControllersVoteWithEtcd() throws {
+        let chromium = try HeadlessChromium()
+        defer { chromium.close() }
+        let etcd = try EtcdCluster()
+        defer { etcd.stop() }
+        let q = try QuorumCluster(etcd: etcd, eastCheck: ["c3": "http://127.0.0.1:\(try FreePort.tcp())/health"])
+        try q.start()
+        let leader = try q.waitForLeader()
+        let follower = try XCTUnwrap(QuorumCluster.ids.first { $0 != leader })
+        try q[follower].waitFor("c3's down vote on east seen by \(follower)") {
+            let votes = try q.quorum(follower, site: "east")?["votes"] as? [String: String]
+            return votes == ["c1": "up", "c2": "up", "c3": "down"]
+        }
+        let dom = DumpedDOM(html: try chromium.dumpDOM("http://127.0.0.1:\(q[follower].port)/"))
+        XCTAssertEqual(dom.text("id", "controller-id"), follower)
+        let east = try XCTUnwrap(dom.element("data-site", "east"), dom.html)
+        XCTAssertEqual(dom.attribute("data-verdict", of: dom.element("data-field", "verdict", in: east) ?? ""), "up", east)
+        for (id, verdict) in [("c1", "up"), ("c2", "up"), ("c3", "down")] {
+            let vote = try XCTUnwrap(dom.element("data-vote", id, in: east), east)
+            XCTAssertEqual(dom.attribute("data-verdict", of: vote), verdict, "\(id)'s vote on east: \(east)")
+            let member = try XCTUnwrap(dom.element("data-member", id), dom.html)
+            XCTAssertEqual(dom.attribute("data-alive", of: member), "true", member)
+            XCTAssertEqual(DumpedDOM.text(member).contains("leader"), id == leader, member)
+        }
+        XCTAssertTrue(DumpedDOM.text(east).contains("2 of 3 votes decide"), east)
+        XCTAssertEqual(dom.text("id", "coord-backend"), "etcd")
+        XCTAssertEqual(dom.text("id", "coord-leader"), leader)
+        XCTAssertEqual(dom.text("id", "coord-quorate"), "✓ yes")
+        XCTAssertEqual(dom.text("id", "coord-needed"), "2 of 3")
+        XCTAssertEqual(dom.text("data-field", "epoch", in: dom.element("data-group", "web")), "0")
+        if let dir = ProcessInfo.processInfo.environment["FAILOVERCTL_SCREENSHOT_DIR"] {
+            try chromium.screenshot("http://127.0.0.1:\(q[follower].port)/", to: dir + "/status-page-etcd.png")
+        }
+    }
+
     /// HTML with a strict CSP that names the script and style by hash and nothing by `unsafe-inline`.
     private func assertHeaders(_ url: String, _ c: ControllerProcess) throws {
         let head = try c.run(["/usr/bin/curl", "-sf", "--max-time", "5", "-D", "-", "-o", "/dev/null", url], direct: true)
