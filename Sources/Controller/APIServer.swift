@@ -9,9 +9,10 @@ struct APIContext: Sendable {
     let store: EventStore
     let supervisor: GroupSupervisor
     let wallClock: any WallClock
+    let metrics: ControllerMetrics
 }
 
-/// The controller's HTTP API: `GET /healthz`, `/status`, `/events`, `/groups`,
+/// The controller's HTTP API: `GET /healthz`, `/status`, `/metrics` (Prometheus), `/events`, `/groups`,
 /// `/incidents`, `/groups/{g}/plan`, and the authenticated `POST /groups/{g}/failover`,
 /// `drill`, `pause`, `resume` (see `APIServer+Groups.swift`); `GET /` is the status page (`StatusPage`).
 ///
@@ -35,6 +36,8 @@ enum APIServer {
                 return try json(HealthReply(status: "ok", schedule: await context.board.schedule))
             case "/status":
                 return try json(await context.board.report())
+            case "/metrics":
+                return await metrics(context)
             case "/events":
                 return try json(try context.store.events(try eventQuery(request.query, now: context.wallClock.now())))
             case "/groups":
@@ -44,7 +47,7 @@ enum APIServer {
                 let incidents = try context.store.incidents(group: request.query["group"], limit: limit)
                 return try json(incidents.map(IncidentView.init))
             default:
-                return .error(404, "no such endpoint: \(request.path) (try /healthz, /status, /events, /groups, /incidents)")
+                return .error(404, "no such endpoint: \(request.path) (try /healthz, /status, /metrics, /events, /groups, /incidents)")
             }
         } catch let error as BadRequest {
             return .error(400, error.message)

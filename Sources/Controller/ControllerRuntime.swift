@@ -30,6 +30,8 @@ public struct ControllerRuntime: Sendable {
     public var alertBackoff: Duration = .seconds(2)
     /// systemd's notification socket and watchdog, from the environment.
     public var notifier = SystemdNotifier()
+    /// This runtime's metrics (`GET /metrics`): its own registry, not the global `MetricsSystem`.
+    public let metrics: ControllerMetrics
 
     /// Creates the service; by default with the `local` coordinator and the system clock.
     public init(
@@ -41,6 +43,7 @@ public struct ControllerRuntime: Sendable {
         self.prober = prober
         self.coordinator = coordinator ?? Self.coordinator(for: config, wallClock: wallClock)
         self.wallClock = wallClock
+        metrics = ControllerMetrics(config: config)
     }
 
     /// The coordinator the configuration names.
@@ -62,7 +65,7 @@ public struct ControllerRuntime: Sendable {
         try recordStart(store, at: startedAt)
         let board = StatusBoard(
             config: config, startedAt: startedAt, store: store, coordinator: coordinator, wallClock: wallClock,
-            logger: logger)
+            logger: logger, metrics: metrics)
         // The first coordination round before any probe: with etcd a controller that cannot
         // join yet starts anyway, not quorate, and keeps trying.
         await board.apply(await coordinator.refresh())
@@ -75,7 +78,8 @@ public struct ControllerRuntime: Sendable {
         let supervisor = makeSupervisor(store: store, board: board)
         let groups = GroupService(supervisor: supervisor, snapshots: snapshots, clock: ContinuousClock())
         let api = APIServer.service(
-            address: config.listen, context: APIContext(config: config, board: board, store: store, supervisor: supervisor, wallClock: wallClock),
+            address: config.listen, context: APIContext(
+                config: config, board: board, store: store, supervisor: supervisor, wallClock: wallClock, metrics: metrics),
             onRunning: { [logger, config, notifier] in
                 logger.notice("controller \(config.id) serving its API on http://\(config.listen)")
                 notifier.notify("READY=1\nSTATUS=probing \(config.sites.count) sites, API on \(config.listen)")
@@ -138,7 +142,7 @@ public struct ControllerRuntime: Sendable {
             wallClock: wallClock, backoff: backoff)
         return GroupSupervisor(
             config: config, store: store, board: board, runner: runner, hooks: exec, wallClock: wallClock, logger: logger,
-            ledger: coordinator.ledger)
+            ledger: coordinator.ledger, metrics: metrics)
     }
 
     private func recordStart(_ store: EventStore, at: Timestamp) throws {

@@ -24,6 +24,8 @@ actor GroupSupervisor {
     let hooks: ExecAction
     let wallClock: any WallClock
     let logger: Logger
+    /// Where completed failovers and their RTO/RPO are recorded (`GET /metrics`).
+    let metrics: ControllerMetrics?
     private var machines: [String: GroupFSM] = [:]
     private var lastIncidents: [String: Incident] = [:]
     private var tasks: [String: Task<Void, Never>] = [:]
@@ -39,9 +41,10 @@ actor GroupSupervisor {
 
     init(
         config: ControllerConfig, store: EventStore, board: StatusBoard, runner: StepRunner, hooks: ExecAction,
-        wallClock: any WallClock, logger: Logger, ledger: (any GroupLedger)? = nil
+        wallClock: any WallClock, logger: Logger, ledger: (any GroupLedger)? = nil, metrics: ControllerMetrics? = nil
     ) {
         self.ledger = ledger
+        self.metrics = metrics
         self.config = config
         self.store = store
         self.board = board
@@ -61,6 +64,7 @@ actor GroupSupervisor {
             let state = stored[group.name].map { checked($0, group) }
             machines[group.name] = GroupFSM(config: group, state: state)
             lastIncidents[group.name] = state?.lastIncident.flatMap { try? store.incident(id: $0) }
+            if let last = lastIncidents[group.name], last.result == .succeeded { metrics?.recordLastMeasures(of: last) }
         }
         started = true
         // With a ledger the leader resumes plans when it takes over, not every process.
@@ -117,6 +121,7 @@ actor GroupSupervisor {
             revisions[group.name] = entry?.revision ?? 0
             if let state {
                 lastIncidents[group.name] = state.lastIncident.flatMap { try? store.incident(id: $0) }
+                if let last = lastIncidents[group.name], last.result == .succeeded { metrics?.recordLastMeasures(of: last) }
                 do {
                     try store.saveGroupState(group.name, state, at: wallClock.now())
                 } catch {
@@ -291,6 +296,11 @@ actor GroupSupervisor {
             if ledger == nil { throw error }
         }
         machines[name] = fsm
+        let before = lastIncidents[name]
+        for incident in incidents where incident.result == .succeeded {
+            // Counted once: the transition into succeeded, not a later save of the same incident.
+            if before?.id != incident.id || before?.result != .succeeded { metrics?.recordSucceeded(incident) }
+        }
         if let last = incidents.last { lastIncidents[name] = last }
         for event in events { log(event) }
         for effect in effects {

@@ -53,12 +53,15 @@ actor StatusBoard {
     let groupSites: [(group: String, sites: [String])]
     /// Groups in which two or more sites claim the database primary role right now.
     private var splitGroups: Set<String> = []
+    /// Where probe durations and results are counted (`GET /metrics`).
+    let metrics: ControllerMetrics?
 
     init(
         config: ControllerConfig, startedAt: Timestamp, store: EventStore, coordinator: any Coordinator,
-        wallClock: any WallClock, logger: Logger
+        wallClock: any WallClock, logger: Logger, metrics: ControllerMetrics? = nil
     ) {
         controllerID = config.id
+        self.metrics = metrics
         alertsConfigured = !config.alerts.sinks.isEmpty
         groupSites = config.groups.map { ($0.name, $0.sites) }
         self.startedAt = startedAt
@@ -83,6 +86,7 @@ actor StatusBoard {
     /// FSM's effects (events, log lines, a published vote).
     func roundFinished(site: String, round: ProbeRound, lateness: Duration) async {
         schedule.record(lateness: lateness)
+        metrics?.record(round, site: site)
         guard var entry = sites[site] else { return }
         let effects = entry.fsm.observe(round.outcome(require: entry.config.require), at: round.at)
         entry.checks = round.results
