@@ -4,7 +4,8 @@ import XCTest
 
 /// `GET /metrics` of the real binary against two real nginx sites: the scrape passes
 /// `promtool check metrics`, carries real values (probes timed, sites up, epoch, quorum,
-/// leader), follows the primary's failure through a failover, and never shows a secret.
+/// leader), follows the primary's failure through a failover, and never shows a secret; the
+/// Grafana dashboard and the alert rules use only metrics a real scrape has.
 final class MetricsEndpointTests: XCTestCase {
     /// The password in east's check URL: it must not reach the metrics.
     static let secret = "s3cret-in-the-url"
@@ -129,5 +130,60 @@ final class MetricsEndpointTests: XCTestCase {
             direct: true)
         XCTAssertEqual(header.stdout, "200 text/plain; version=0.0.4; charset=utf-8")
         XCTAssertEqual(c.stop(), 0, c.logTail())
+    }
+
+    func testTheDashboardAndTheAlertRulesUseOnlyMetricsARealScrapeHas() throws {
+        let east = try NginxServer([.http])
+        let west = try NginxServer([.http])
+        defer {
+            east.stop()
+            west.stop()
+        }
+        let c = try controller(east: east, west: west)
+        try c.start()
+        try c.waitUntilServing()
+        // After a failover every metric has a series, the last RTO included.
+        try east.setHealthy(false)
+        let scrape = try scrape(c, until: "a measured RTO of web") { s in
+            s.value("failoverctl_last_rto_seconds", ["group": "web"]) != nil
+        }
+        XCTAssertEqual(c.stop(), 0, c.logTail())
+
+        let dashboardURL = Promtool.repo.appendingPathComponent("deploy/grafana/failoverctl-dashboard.json")
+        let dashboard = try XCTUnwrap(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: dashboardURL)) as? [String: Any])
+        XCTAssertEqual(dashboard["schemaVersion"] as? Int, 39)
+        let inputs = try XCTUnwrap(dashboard["__inputs"] as? [[String: Any]])
+        XCTAssertEqual(inputs.first?["name"] as? String, "DS_PROMETHEUS")
+        let panels = try XCTUnwrap(dashboard["panels"] as? [[String: Any]])
+        let expressions = panels.flatMap {
+            ($0["targets"] as? [[String: Any]] ?? []).compactMap { $0["expr"] as? String }
+        }
+        XCTAssertGreaterThanOrEqual(expressions.count, 10)
+        let dashboardNames = Self.metricNames(in: expressions.joined(separator: "\n"))
+        XCTAssertEqual(dashboardNames.subtracting(scrape.names), [], "dashboard metrics missing from a real scrape")
+        for needed in [
+            "failoverctl_site_up", "failoverctl_probe_duration_seconds_bucket", "failoverctl_group_primary",
+            "failoverctl_group_epoch", "failoverctl_group_state", "failoverctl_failovers_total",
+            "failoverctl_last_rto_seconds",
+            "failoverctl_alert_outbox_pending", "failoverctl_coordination_quorate", "failoverctl_coordination_leader",
+        ] {
+            XCTAssertTrue(dashboardNames.contains(needed), "the dashboard has no panel on \(needed)")
+        }
+
+        let rules = try String(
+            contentsOf: Promtool.repo.appendingPathComponent("deploy/prometheus/failoverctl-rules.yml"), encoding: .utf8
+        )
+        let ruleNames = Self.metricNames(
+            in: rules.split(separator: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("#") }.joined(
+                separator: "\n"))
+        XCTAssertGreaterThanOrEqual(ruleNames.count, 8)
+        XCTAssertEqual(ruleNames.subtracting(scrape.names), [], "alert rule metrics missing from a real scrape")
+    }
+
+    /// Every `failoverctl_…` metric name in `text`.
+    static func metricNames(in text: String) -> Set<String> {
+        let pattern = /failoverctl_[a-z0-9_]+/
+        return Set(text.matches(of: pattern).map { String($0.output) })
     }
 }
