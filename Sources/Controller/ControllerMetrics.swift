@@ -118,7 +118,10 @@ public final class ControllerMetrics: Sendable {
 
     /// The text exposition of this moment: the recorded metrics, then the gauges of `report`.
     public func exposition(of report: StatusReport) -> [UInt8] {
-        var buffer = registry.emitToBuffer()
+        // emit(into:) rather than emitToBuffer(): no buffer kept between scrapes, no copy.
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(16 * 1_024)
+        registry.emit(into: &buffer)
         ReportGauges(report: report, rtoTargets: rtoTargets).registry().emit(into: &buffer)
         return buffer
     }
