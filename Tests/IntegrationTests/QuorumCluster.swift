@@ -18,8 +18,9 @@ final class QuorumCluster {
     let actionLog: String
     let prefix = "/fo-it-\(UUID().uuidString.prefix(8))"
 
-    /// `stepScript` overrides one step's command (a shell snippet that must append its own
-    /// line); `eastCheck` overrides the URL a controller probes east at.
+    /// `stepScript` overrides one step's command (a shell snippet that appends its own line
+    /// to `LOG`, replaced by the action log's path); `eastCheck` overrides the URL a
+    /// controller probes east at.
     init(
         etcd: EtcdCluster, stepScript: [String: String] = [:], eastCheck: [String: String] = [:], apiToken: String? = nil
     ) throws {
@@ -43,7 +44,7 @@ final class QuorumCluster {
         let log = actionLog
         let siteActions: String = ["drain", "fence", "promote", "dns"].map { (step: String) -> String in
             let line = "echo $FAILOVER_STEP $FAILOVER_SITE $FAILOVER_EPOCH $TEST_CONTROLLER >> \(log)"
-            let script = stepScript[step] ?? line
+            let script = stepScript[step].map { $0.replacingOccurrences(of: ">> LOG", with: ">> \(log)") } ?? line
             return "\(step): { exec: [\"/bin/sh\", \"-c\", \"\(script)\"] }"
         }.joined(separator: "\n")
         for id in Self.ids {

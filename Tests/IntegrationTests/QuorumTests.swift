@@ -99,14 +99,6 @@ final class QuorumTests: XCTestCase {
             // (`$$$$` is the shell's `$$` once the config's `$$` escape is read.)
             let hang = "\(line) >> LOG; [ -f \(marker) ] || { echo $$$$ > \(marker); exec sleep 60; }"
             let q = try QuorumCluster(etcd: cluster, stepScript: [step: hang])
-            // LOG is the cluster's action log: patch it into the site files before starting.
-            for id in QuorumCluster.ids {
-                for site in ["east", "west"] {
-                    let path = q[id].dir.appendingPathComponent("sites/\(site).yaml").path
-                    let text = try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(of: ">> LOG", with: ">> \(q.actionLog)")
-                    try text.write(toFile: path, atomically: true, encoding: .utf8)
-                }
-            }
             try q.start()
             let leader = try q.waitForLeader()
             for id in QuorumCluster.ids {
@@ -147,13 +139,6 @@ final class QuorumTests: XCTestCase {
         // The first promote takes 3 s (the leader is stopped in it); later ones are quick.
         let slow = "\(line) >> LOG; [ -f \(marker) ] || { touch \(marker); sleep 3; echo promote-end $TEST_CONTROLLER >> LOG; }"
         let q = try QuorumCluster(etcd: try etcd(), stepScript: ["promote": slow])
-        for id in QuorumCluster.ids {
-            for site in ["east", "west"] {
-                let path = q[id].dir.appendingPathComponent("sites/\(site).yaml").path
-                let text = try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(of: ">> LOG", with: ">> \(q.actionLog)")
-                try text.write(toFile: path, atomically: true, encoding: .utf8)
-            }
-        }
         try q.start()
         let leader = try q.waitForLeader()
         for id in QuorumCluster.ids {
