@@ -35,6 +35,10 @@ actor GroupSupervisor {
     private var revisions: [String: Int64] = [:]
     /// Whether this controller leads (ledger mode): it took over the ledger's states.
     private var acting = false
+    /// A take-over is reading the ledger.
+    private var takingOver = false
+    /// Counts take-overs: a step or hook launched in one term may not act in another.
+    private var term = 0
     /// Groups whose change is being recorded; a change waits for the one before it.
     private var busy: Set<String> = []
     private var waiting: [String: [CheckedContinuation<Void, Never>]] = [:]
@@ -80,7 +84,10 @@ actor GroupSupervisor {
     /// every running step and hook at once.
     private func follow(_ snapshot: WorldSnapshot) async {
         guard let ledger else { return }
-        if snapshot.canAct && !acting {
+        if snapshot.canAct && !acting && !takingOver {
+            // One take-over at a time: a tick and a snapshot may both get here.
+            takingOver = true
+            defer { takingOver = false }
             let entries: [String: LedgerEntry]
             do {
                 entries = try await ledger.loadGroups()
@@ -88,7 +95,9 @@ actor GroupSupervisor {
                 logger.error("cannot read the group states from the coordination store, so this leader does not act yet: \(error)")
                 return
             }
+            guard await ledger.mayAct() else { return }
             adopt(entries)
+            term += 1
             acting = true
             logger.notice("this controller leads: it acts for \(config.groups.count) groups from the shared state")
             for group in config.groups {
@@ -111,22 +120,24 @@ actor GroupSupervisor {
     }
 
     /// Takes the ledger's states (and their revisions) as the machines' and mirrors them into
-    /// the event log.
+    /// the event log. A group the ledger does not hold (a new etcd, a new prefix) keeps the
+    /// state of the local event log, epoch and primary included: the first change writes it.
     private func adopt(_ entries: [String: LedgerEntry]) {
         for group in config.groups {
-            let entry = entries[group.name]
-            guard revisions[group.name] != (entry?.revision ?? 0) || machines[group.name] == nil else { continue }
-            let state = entry.map { checked($0.state, group) }
+            guard let entry = entries[group.name] else {
+                revisions[group.name] = 0
+                continue
+            }
+            guard revisions[group.name] != entry.revision || machines[group.name] == nil else { continue }
+            let state = checked(entry.state, group)
             machines[group.name] = GroupFSM(config: group, state: state)
-            revisions[group.name] = entry?.revision ?? 0
-            if let state {
+            revisions[group.name] = entry.revision
+            do {
                 lastIncidents[group.name] = state.lastIncident.flatMap { try? store.incident(id: $0) }
                 if let last = lastIncidents[group.name], last.result == .succeeded { metrics?.recordLastMeasures(of: last) }
-                do {
-                    try store.saveGroupState(group.name, state, at: wallClock.now())
-                } catch {
-                    logger.error("group \(group.name): cannot mirror the shared state into the event log: \(error)")
-                }
+                try store.saveGroupState(group.name, state, at: wallClock.now())
+            } catch {
+                logger.error("group \(group.name): cannot mirror the shared state into the event log: \(error)")
             }
         }
     }
@@ -159,6 +170,8 @@ actor GroupSupervisor {
     func update(_ snapshot: WorldSnapshot) async {
         guard started else { return }
         await follow(snapshot)
+        // With a ledger only a controller that took over the shared states decides.
+        if ledger != nil && !acting { return }
         var changed = false
         for name in config.groups.map(\.name) {
             await lock(name)
@@ -179,7 +192,7 @@ actor GroupSupervisor {
         guard started else { return }
         if let ledger {
             let snapshot = await board.snapshot()
-            if !acting && !snapshot.canAct, let entries = try? await ledger.loadGroups() {
+            if !acting && !snapshot.canAct, let entries = try? await ledger.loadGroups(), !acting, !takingOver {
                 adopt(entries)
                 await publishStatus()
             }
@@ -195,6 +208,9 @@ actor GroupSupervisor {
         // The snapshot first: the machine is read after the last suspension point.
         let snapshot = await board.snapshot()
         guard started, machines[name] != nil else { throw .unknownGroup(name) }
+        if ledger != nil && !acting && snapshot.canAct {
+            throw .refused("this controller is taking over as the leader; try again in a moment")
+        }
         await lock(name)
         defer { unlock(name) }
         guard var fsm = machines[name] else { throw .unknownGroup(name) }
@@ -257,7 +273,7 @@ actor GroupSupervisor {
     /// ledger's guarded transaction, with one); only then does the machine take the new state
     /// and the hook or step they ask for start. On a failed write nothing changes and the
     /// error is logged and thrown. The caller holds the group's lock.
-    private func apply(_ name: String, _ fsm: GroupFSM, _ effects: [GroupEffect]) async throws {
+    private func apply(_ name: String, _ fsm: GroupFSM, _ effects: [GroupEffect], resumeIfStale: Bool = true) async throws {
         let at = wallClock.now()
         var events: [Event] = []
         var incidents: [Incident] = []
@@ -273,19 +289,18 @@ actor GroupSupervisor {
                 revisions[name] = try await ledger.commitGroup(
                     name, state: fsm.state, incidents: incidents, expected: revisions[name] ?? 0)
             } catch {
+                logger.critical(
+                    "group \(name): the shared state was not changed, so it does not act on this: \(error)", metadata: ["group": "\(name)"])
                 switch error {
                 case .notLeader: stepDown("\(error)")
                 case .stale(let entry):
-                    if let entry, let group = config.group(named: name) {
-                        machines[name] = GroupFSM(config: group, state: checked(entry.state, group))
-                        revisions[name] = entry.revision
-                    }
+                    try await adoptStale(name, entry, resume: resumeIfStale)
                 case .failed: break
                 }
-                logger.critical(
-                    "group \(name): the shared state was not changed, so it does not act: \(error)", metadata: ["group": "\(name)"])
                 throw error
             }
+            // Leadership lost while the change was written: the next leader carries on.
+            guard acting else { return }
         }
         do {
             try store.recordGroupChange(group: name, state: fsm.state, events: events, incidents: incidents, at: at)
@@ -303,13 +318,31 @@ actor GroupSupervisor {
         }
         if let last = incidents.last { lastIncidents[name] = last }
         for event in events { log(event) }
+        let launchedIn = term
         for effect in effects {
             switch effect {
-            case .runHook(let context): launch(name) { await self.hook(context) }
-            case .runStep(let context, let index): launch(name) { await self.step(context, index: index) }
+            case .runHook(let context): launch(name) { await self.hook(context, term: launchedIn) }
+            case .runStep(let context, let index): launch(name) { await self.step(context, index: index, term: launchedIn) }
             case .event, .saveIncident: break
             }
         }
+    }
+
+    /// The ledger holds a newer state than this machine (a write of ours whose answer was
+    /// lost, or a state changed behind our back): take it, and, while leading, resume what
+    /// it says is running, so a plan never waits for a step no one runs.
+    private func adoptStale(_ name: String, _ entry: LedgerEntry?, resume: Bool) async throws {
+        guard let group = config.group(named: name) else { return }
+        guard let entry else {
+            revisions[name] = 0  // the key is gone: the next write creates it
+            return
+        }
+        var fsm = GroupFSM(config: group, state: checked(entry.state, group))
+        machines[name] = fsm
+        revisions[name] = entry.revision
+        guard resume, acting else { return }
+        let effects = fsm.restart(at: wallClock.now(), reason: "after re-reading the shared state")
+        if !effects.isEmpty { try await apply(name, fsm, effects, resumeIfStale: false) }
     }
 
     /// Applies `input` to the current machine until its result is recorded: a step's or a
@@ -317,10 +350,14 @@ actor GroupSupervisor {
     /// second (on the machine as it is then) until it is recorded or the task is cancelled.
     /// With a ledger, a result that this controller may no longer record (it lost the
     /// leadership) is dropped: the leader re-runs that step.
-    private func commit(_ name: String, _ input: (inout GroupFSM, Timestamp) -> [GroupEffect]) async {
+    private func commit(
+        _ name: String, term launchedIn: Int? = nil, _ input: (inout GroupFSM, Timestamp) -> [GroupEffect]
+    ) async {
+        var wait = Duration.seconds(1)
         while !Task.isCancelled {
-            if ledger != nil && !acting { return }
             await lock(name)
+            // A result from an earlier leadership term, or after losing it, is not recorded.
+            if ledger != nil && (!acting || launchedIn.map({ $0 != term }) == true) { return unlock(name) }
             guard var fsm = machines[name] else { return unlock(name) }
             let effects = input(&fsm, wallClock.now())
             if effects.isEmpty && fsm == machines[name] { return unlock(name) }
@@ -329,7 +366,8 @@ actor GroupSupervisor {
                 return unlock(name)
             } catch {
                 unlock(name)
-                try? await Task.sleep(for: .seconds(1))
+                try? await Task.sleep(for: wait)
+                wait = min(wait * 2, .seconds(30))
             }
         }
     }
@@ -353,48 +391,61 @@ actor GroupSupervisor {
         }
     }
 
+    /// Starts `work` for `group`; a task still held for the group (it cannot be running
+    /// anything the new work does not replace) is cancelled first.
     private func launch(_ group: String, _ work: @escaping @Sendable () async -> Void) {
+        tasks[group]?.cancel()
         tasks[group] = Task { await work() }
     }
 
-    private func hook(_ context: RunContext) async {
-        guard let group = config.group(named: context.group) else { return }
+    /// Whether a step or hook launched in `launchedIn` may act now: always without a ledger;
+    /// with one, only in the same leadership term and while the lease is certainly alive.
+    private func mayAct(term launchedIn: Int) async -> Bool {
+        guard let ledger else { return true }
+        guard acting, term == launchedIn else { return false }
+        return await ledger.mayAct()
+    }
+
+    /// Whether `fsm` is still in the run `context` belongs to.
+    private static func runs(_ fsm: GroupFSM, _ context: RunContext) -> Bool {
+        guard let run = fsm.state.run else { return false }
+        return run.incidentID(group: context.group) == context.incident && run.epoch == context.epoch
+    }
+
+    private func hook(_ context: RunContext, term launchedIn: Int) async {
+        guard let group = config.group(named: context.group), await mayAct(term: launchedIn) else { return }
         let result: HookResult
         do {
             result = try await hooks.runHook(command: group.preHook, context: context, timeout: group.hookTimeout)
         } catch {
             return  // cancelled: asked again after a restart
         }
-        await hookFinished(context.group, result)
-    }
-
-    private func hookFinished(_ name: String, _ result: HookResult) async {
-        await commit(name) { fsm, now in fsm.hookFinished(allowed: result.allowed, detail: result.detail, at: now) }
+        await commit(context.group, term: launchedIn) { fsm, now in
+            Self.runs(fsm, context) ? fsm.hookFinished(allowed: result.allowed, detail: result.detail, at: now) : []
+        }
         await publishStatus()
     }
 
-    private func step(_ context: RunContext, index: Int) async {
+    private func step(_ context: RunContext, index: Int, term launchedIn: Int) async {
         guard let group = config.group(named: context.group) else { return }
         let step = Plan.resolve(group, sites: config.sites, from: context.from, to: context.to)[index]
         let outcome: StepOutcome
-        let ledger = ledger
         do {
-            outcome = try await runner.run(step, context: context) { await ledger?.mayAct() ?? true }
+            outcome = try await runner.run(step, context: context) { await self.mayAct(term: launchedIn) }
         } catch {
             // Cancelled at shutdown or on losing the leadership: the stored plan resumes at
             // this step.
-            if let ledger, !(await ledger.mayAct()) {
+            if ledger != nil, !(await mayAct(term: launchedIn)) {
                 logger.warning(
                     "group \(context.group): step \(index + 1) (\(step.summary)) not run or not finished by this controller: it may no longer act",
                     metadata: ["group": "\(context.group)"])
             }
             return
         }
-        await stepFinished(context.group, outcome)
-    }
-
-    private func stepFinished(_ name: String, _ outcome: StepOutcome) async {
-        await commit(name) { fsm, now in fsm.stepFinished(outcome, at: now) }
+        // The result belongs to this run only (not to a later run at the same step index).
+        await commit(context.group, term: launchedIn) { fsm, now in
+            Self.runs(fsm, context) ? fsm.stepFinished(outcome, at: now) : []
+        }
         await publishStatus()
     }
 }

@@ -53,6 +53,8 @@ actor StatusBoard {
     let groupSites: [(group: String, sites: [String])]
     /// Groups in which two or more sites claim the database primary role right now.
     private var splitGroups: Set<String> = []
+    /// The sequence of the last coordination view taken in.
+    private var appliedSequence: UInt64 = 0
     /// Where probe durations and results are counted (`GET /metrics`).
     let metrics: ControllerMetrics?
 
@@ -153,6 +155,10 @@ actor StatusBoard {
     /// Takes in a fresh coordination view: records quorum verdicts that changed.
     /// Only `names` are compared when given (a vote of ours can change only its own site).
     func apply(_ view: CoordinationView, sites names: [String]? = nil) {
+        // Views can arrive out of order (a vote's re-read and the coordination loop's poll):
+        // an older one never replaces a newer one.
+        guard view.sequence == 0 || view.sequence > appliedSequence else { return }
+        appliedSequence = view.sequence
         if view.quorate != coordination.quorate { recordQuorum(view) }
         let couldAct = coordination.quorate && coordination.leader == controllerID
         let wasAlive = Set(coordination.memberStates.filter(\.alive).map(\.id))
@@ -188,8 +194,9 @@ actor StatusBoard {
                 "votes": .object(quorum.votes.mapValues { .string($0.rawValue) }),
                 "needed": .number(Double(quorum.needed)), "message": .string(message),
             ]
-            // Every controller records the quorum's verdict; only the leader alerts on it.
-            if view.backend != "local" && !view.isLeader { fields["alert"] = .bool(false) }
+            // Every controller records the quorum's verdict; only the leader alerts on it (all
+            // do while none leads, and the receivers' de-duplication by key merges them).
+            if view.backend != "local" && !view.isLeader && view.leader != nil { fields["alert"] = .bool(false) }
             let details: JSONValue = .object(fields)
             append(Event(at: wallClock.now(), controller: controllerID, site: name, kind: .quorumVerdictChanged, details: details))
         }
@@ -228,8 +235,9 @@ actor StatusBoard {
                 "split brain in group \(group): sites \(claiming.joined(separator: " and ")) all report the PostgreSQL primary role; fence the one that is not the group's primary"
             logger.critical("\(message)", metadata: ["group": "\(group)"])
             var details: [String: JSONValue] = ["message": .string(message), "sites": .array(claiming.map(JSONValue.string))]
-            // Every controller sees it; with several, only the leader alerts.
-            if coordination.backend != "local" && !(coordination.quorate && coordination.leader == controllerID) {
+            // Every controller sees it; with several, only the leader alerts (all do while none
+            // leads).
+            if coordination.backend != "local" && coordination.leader != nil && !(coordination.quorate && coordination.leader == controllerID) {
                 details["alert"] = .bool(false)
             }
             append(Event(at: at, controller: controllerID, group: group, kind: .splitBrain, details: .object(details)))

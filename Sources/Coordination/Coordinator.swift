@@ -51,6 +51,9 @@ public struct CoordinationView: Sendable, Equatable {
     public var memberStates: [MemberStatus]?
     /// Why this controller is not quorate, nil when it is.
     public var problem: String?
+    /// The order in which the backend issued its views (0: unordered, as with `local`); a
+    /// consumer ignores a view older than one it already took.
+    public var sequence: UInt64 = 0
 
     /// Creates a view.
     public init(

@@ -83,7 +83,11 @@ public final class EtcdClient: Sendable {
     /// Renews lease `id`; returns its remaining TTL in seconds, 0 when the lease is gone.
     func keepAlive(_ id: Int64) async throws(CoordinationError) -> Int {
         let reply: KeepAliveReply = try await call("/v3/lease/keepalive", .object(["ID": .string(String(id))]))
-        if let error = reply.error { throw .rejected("lease keepalive: \(error.message ?? "failed")") }
+        if let error = reply.error {
+            // A stream's error comes with HTTP 200: unavailable (14) is worth another try.
+            let message = "lease keepalive: \(error.message ?? "failed")"
+            throw error.code == 14 || error.code == 4 ? .unreachable(message) : .rejected(message)
+        }
         return Int(reply.result?.ttl ?? 0)
     }
 
@@ -108,10 +112,14 @@ public final class EtcdClient: Sendable {
     }
 
     /// The keys under `prefix`, oldest modification first when `sortByModification`.
-    func range(prefix: String, minModRevision: Int64 = 0, limit: Int = 0, sortByModification: Bool = false)
-        async throws(CoordinationError) -> RangeReply
-    {
-        try await call("/v3/kv/range", Self.range(prefix: prefix, minModRevision: minModRevision, limit: limit, sortByModification: sortByModification))
+    func range(
+        prefix: String, minModRevision: Int64 = 0, maxModRevision: Int64 = 0, limit: Int = 0, sortByModification: Bool = false
+    ) async throws(CoordinationError) -> RangeReply {
+        try await call(
+            "/v3/kv/range",
+            Self.range(
+                prefix: prefix, minModRevision: minModRevision, maxModRevision: maxModRevision, limit: limit,
+                sortByModification: sortByModification))
     }
 
     // MARK: - Request builders (for transactions)
@@ -128,9 +136,12 @@ public final class EtcdClient: Sendable {
         .object(["request_put": put(key, value, lease: lease)])
     }
 
-    static func range(prefix: String, minModRevision: Int64 = 0, limit: Int = 0, sortByModification: Bool = false) -> JSONValue {
+    static func range(
+        prefix: String, minModRevision: Int64 = 0, maxModRevision: Int64 = 0, limit: Int = 0, sortByModification: Bool = false
+    ) -> JSONValue {
         var body: [String: JSONValue] = ["key": b64(prefix), "range_end": b64(rangeEnd(prefix))]
         if minModRevision > 0 { body["min_mod_revision"] = .string(String(minModRevision)) }
+        if maxModRevision > 0 { body["max_mod_revision"] = .string(String(maxModRevision)) }
         if limit > 0 { body["limit"] = .string(String(limit)) }
         if sortByModification {
             body["sort_target"] = .string("MOD")
@@ -176,11 +187,19 @@ public final class EtcdClient: Sendable {
 
 // MARK: - Replies
 
-/// etcd's error body: `{"error": …, "message": …, "code": N}`.
+/// etcd's error body: `{"error": …, "message": …, "code": N}` (unary calls) or
+/// `{"error": {"grpc_code": N, "http_code": N, "message": …}}` (a stream's error).
 struct EtcdFailure: Decodable {
-    var error: String?
     var message: String?
     var code: Int?
+    var error: String? { message }
+
+    init(from decoder: any Decoder) throws {
+        let json = try JSONValue(from: decoder)
+        let nested = json["error"].flatMap { $0.stringValue == nil ? $0 : nil }
+        message = json["message"]?.stringValue ?? nested?["message"]?.stringValue ?? json["error"]?.stringValue
+        code = (json["code"]?.numberValue ?? nested?["grpc_code"]?.numberValue ?? json["grpc_code"]?.numberValue).map { Int($0) }
+    }
 }
 
 /// A reply carrying only a header (put, revoke).

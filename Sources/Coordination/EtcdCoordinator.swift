@@ -28,8 +28,12 @@ public actor EtcdCoordinator: Coordinator, GroupLedger {
     private var leaseDeadline: ContinuousClock.Instant?
     private var lastKeepAlive: ContinuousClock.Instant?
     private var myVotes: [String: Vote] = [:]
-    /// The last view and when it was read.
+    /// The last view and when its request was sent.
     private var last: (view: CoordinationView, at: ContinuousClock.Instant)?
+    /// Numbers views in the order their requests were sent.
+    private var sequence: UInt64 = 0
+    /// Whether the last view showed this controller's membership key.
+    private var registered = true
 
     /// Creates a coordinator for controller `id`.
     public init(id: String, config: EtcdConfig, client: EtcdClient? = nil, wallClock: any WallClock = SystemWallClock()) {
@@ -56,25 +60,34 @@ public actor EtcdCoordinator: Coordinator, GroupLedger {
 
     // MARK: Coordinator
 
-    /// Grants a lease and announces this controller (and its current votes) under it. A
-    /// leader key left by this controller's previous process is removed so leadership need
-    /// not wait for that lease to expire.
+    /// Grants a lease and announces this controller (and its current votes) under it. When
+    /// the announcement fails the lease is revoked, so the next round joins again.
+    ///
+    /// A leader key left by this controller's previous process is not removed: that process
+    /// may still run (stopped, hung), and its lease is what keeps a second leader out; the
+    /// key goes when that lease expires.
     public func join() async throws {
         let sent = clock.now
         let id = try await client.grant(ttl: ttlSeconds)
+        do {
+            try await register(lease: id)
+        } catch {
+            try? await client.revoke(id)
+            throw error
+        }
         lease = id
         leaseDeadline = sent + config.leaseTTL
         lastKeepAlive = sent
+    }
+
+    /// Puts the membership key and every remembered vote under `lease` (at most 100 per
+    /// transaction, below etcd's limit of operations per transaction).
+    private func register(lease id: Int64) async throws {
         let member = JSONValue.object(["id": .string(me), "joined_at": .number(Double(wallClock.now().milliseconds))])
         var puts = [EtcdClient.requestPut("\(membersPrefix)\(me)", member.jsonText, lease: id)]
         puts += myVotes.values.map { EtcdClient.requestPut(voteKey($0.site), Self.voteText($0), lease: id) }
-        _ = try await client.txn(compare: [], success: puts)
-        // Our old process's leadership: its value is our id under a lease that is not ours.
-        let leader = try await client.txn(compare: [], success: [EtcdClient.requestRange(key: leaderKey)]).range(0).first
-        if let leader, leader.value == me, leader.lease != id {
-            _ = try await client.txn(
-                compare: [EtcdClient.compare(leaderKey, "MOD", String(leader.modRevision))],
-                success: [EtcdClient.requestDelete(from: leaderKey, to: leaderKey + "\0")])
+        for start in stride(from: 0, to: puts.count, by: 100) {
+            _ = try await client.txn(compare: [], success: Array(puts[start..<min(start + 100, puts.count)]))
         }
     }
 
@@ -89,6 +102,9 @@ public actor EtcdCoordinator: Coordinator, GroupLedger {
 
     /// Live members, their votes and the leader, read in one transaction.
     public func view() async throws -> CoordinationView {
+        sequence += 1
+        let issued = sequence
+        let sentAt = clock.now
         let reply = try await client.txn(
             compare: [],
             success: [
@@ -121,10 +137,13 @@ public actor EtcdCoordinator: Coordinator, GroupLedger {
                 id: id, alive: alive[id] != nil, leaseAgeMs: alive[id].map { max(now.milliseconds - $0, 0) },
                 leader: id == leader && (id != me || leading))
         }
-        let view = CoordinationView(
+        var view = CoordinationView(
             backend: "etcd", me: me, policy: policy, votes: votes, leader: leader == me && !leading ? nil : leader,
             quorate: quorate, memberStates: states, problem: problem)
-        last = (view, clock.now)
+        view.sequence = issued
+        // A slower, older read never replaces a newer one; its age counts from its request.
+        if last.map({ $0.view.sequence < issued }) ?? true { last = (view, sentAt) }
+        registered = alive[me] != nil
         return view
     }
 
@@ -162,10 +181,21 @@ public actor EtcdCoordinator: Coordinator, GroupLedger {
                 self.lastKeepAlive = sent
                 leaseDeadline = sent + .seconds(ttl)
             }
+            // The membership key is gone while the lease lives (deleted by hand, a restore):
+            // announce it again.
+            if let lease, !registered { try await register(lease: lease) }
             var view = try await view()
             if view.quorate && view.leader == nil { view = try await campaign() }
             return view
         } catch {
+            // A passing failure (every endpoint slow once) does not end a leadership whose
+            // lease is certainly alive: no one else can lead before it expires, and every
+            // change is still guarded in etcd. The last view stands until then.
+            if let last, let leaseDeadline, clock.now < leaseDeadline, last.view.quorate {
+                var view = last.view
+                view.problem = nil
+                return view
+            }
             return notQuorate("etcd: \(error)")
         }
     }
@@ -174,9 +204,11 @@ public actor EtcdCoordinator: Coordinator, GroupLedger {
         let members = policy.members.map { id in
             MemberStatus(id: id, alive: id == me ? false : (last?.view.memberStates?.first { $0.id == id }?.alive ?? false))
         }
-        let view = CoordinationView(
+        sequence += 1
+        var view = CoordinationView(
             backend: "etcd", me: me, policy: policy, votes: [], leader: nil, quorate: false, memberStates: members,
             problem: problem)
+        view.sequence = sequence
         last = (view, clock.now)
         return view
     }
@@ -230,33 +262,44 @@ public actor EtcdCoordinator: Coordinator, GroupLedger {
         if reply.succeeded == true { return reply.header?.revision ?? 0 }
         let leader = reply.range(0).first
         guard let leader, leader.value == me, leader.lease == lease else { throw .notLeader(current: leader?.value) }
-        let current = reply.range(1).first.flatMap { kv in
+        let stored = reply.range(1).first
+        // The client sends a transaction again to the next endpoint when the first did not
+        // answer: if that first one was applied, the stored state is exactly ours.
+        if let stored, stored.value == stateText { return stored.modRevision }
+        let current = stored.flatMap { kv in
             (try? JSONDecoder().decode(GroupState.self, from: Data(kv.value.utf8))).map { LedgerEntry(state: $0, revision: kv.modRevision) }
         }
         throw .stale(current)
     }
 
     public func mayAct() async -> Bool {
-        guard let deadline = leaseDeadline, let last else { return false }
+        guard lease != nil, let deadline = leaseDeadline, let last else { return false }
         let now = clock.now
         return now < deadline && last.view.isLeader && now - last.at < config.leaseTTL
     }
 
     // MARK: Event and incident exchange
 
-    /// Puts this controller's events (by their local id) and prunes its oldest ones beyond
-    /// `keep`. Unleased: events outlive their controller.
+    /// Puts this controller's events (by their local id), in transactions of at most 100
+    /// events and about 256 KiB (etcd refuses requests above 1.5 MiB), and prunes its events
+    /// more than `keep` ids behind the newest. Unleased: events outlive their controller.
     public func upload(events: [Event], keep: Int64 = 10_000) async throws(CoordinationError) {
         guard let lastID = events.last?.id else { return }
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        for chunk in stride(from: 0, to: events.count, by: 100).map({ Array(events[$0..<min($0 + 100, events.count)]) }) {
-            let puts = chunk.compactMap { event -> JSONValue? in
-                guard let id = event.id, let data = try? encoder.encode(event) else { return nil }
-                return EtcdClient.requestPut(eventKey(me, id), String(decoding: data, as: UTF8.self))
+        var batch: [JSONValue] = []
+        var bytes = 0
+        for event in events {
+            guard let id = event.id, let data = try? encoder.encode(event) else { continue }
+            if !batch.isEmpty && (batch.count >= 100 || bytes + data.count > 256 << 10) {
+                _ = try await client.txn(compare: [], success: batch)
+                batch = []
+                bytes = 0
             }
-            _ = try await client.txn(compare: [], success: puts)
+            batch.append(EtcdClient.requestPut(eventKey(me, id), String(decoding: data, as: UTF8.self)))
+            bytes += data.count
         }
+        if !batch.isEmpty { _ = try await client.txn(compare: [], success: batch) }
         if lastID > keep {
             _ = try await client.txn(
                 compare: [], success: [EtcdClient.requestDelete(from: "\(eventsPrefix)\(me)/", to: eventKey(me, lastID - keep))])
@@ -264,7 +307,10 @@ public actor EtcdCoordinator: Coordinator, GroupLedger {
     }
 
     /// Other controllers' events and every incident changed after revision `after`, oldest
-    /// first, with the revision to continue from.
+    /// first, with the revision to continue from. A page never ends inside a revision (one
+    /// upload transaction puts many events at one revision): a full page gives back its last
+    /// revision's events to the next call, or, when the page is all one revision, that
+    /// revision is read whole.
     public func download(after: Int64, limit: Int = 500) async throws(CoordinationError) -> Exchange {
         let reply = try await client.txn(
             compare: [],
@@ -272,22 +318,31 @@ public actor EtcdCoordinator: Coordinator, GroupLedger {
                 .object(["request_range": EtcdClient.range(prefix: eventsPrefix, minModRevision: after + 1, limit: limit, sortByModification: true)]),
                 .object(["request_range": EtcdClient.range(prefix: incidentsPrefix, minModRevision: after + 1, sortByModification: true)]),
             ])
-        let eventKVs = reply.range(0)
-        // More events than `limit`: continue after the last one read, so none is skipped.
-        let full = eventKVs.count >= limit
-        var cursor = full ? (eventKVs.last?.modRevision ?? after) : (reply.header?.revision ?? after)
+        var eventKVs = reply.range(0)
+        var cursor = reply.header?.revision ?? after
+        if limit > 0, eventKVs.count >= limit, let last = eventKVs.last?.modRevision {
+            if eventKVs.first?.modRevision == last {
+                let whole = try await client.range(prefix: eventsPrefix, minModRevision: last, maxModRevision: last)
+                eventKVs = whole.pairs
+                cursor = last
+            } else {
+                eventKVs.removeAll { $0.modRevision == last }
+                cursor = last - 1
+            }
+        }
         let mine = "\(eventsPrefix)\(me)/"
         var events: [(origin: String, event: Event)] = []
         for kv in eventKVs where !kv.key.hasPrefix(mine) {
             guard var event = try? JSONDecoder().decode(Event.self, from: Data(kv.value.utf8)) else { continue }
             event.id = nil
-            events.append((kv.key, event))
+            // The key names the controller and its local id; the time and kind tell a reused
+            // id (a controller whose state was wiped) from a re-sent event.
+            events.append(("\(kv.key)@\(event.at.milliseconds)/\(event.kind.rawValue)", event))
         }
         let incidents = reply.range(1).filter { $0.modRevision <= cursor }.compactMap {
             try? JSONDecoder().decode(Incident.self, from: Data($0.value.utf8))
         }
-        cursor = max(cursor, after)
-        return Exchange(events: events, incidents: incidents, cursor: cursor)
+        return Exchange(events: events, incidents: incidents, cursor: max(cursor, after))
     }
 
     func eventKey(_ controller: String, _ id: Int64) -> String {

@@ -43,8 +43,12 @@ struct EtcdLoader {
             throw etcd.error("lease_ttl", "must be whole seconds, at least 2s (etcd leases count in seconds)")
         }
         let timeout = try etcd.duration("timeout") ?? .seconds(1)
-        guard timeout * 2 < ttl else {
-            throw etcd.error("timeout", "\(timeout.text) leaves no time to try a second endpoint within lease_ttl \(ttl.text) (keep it under half)")
+        // A keepalive goes out a third of the TTL after the last one and may try every
+        // endpoint in turn: that must end before the lease does.
+        guard timeout * endpoints.count * 3 < ttl * 2 else {
+            throw etcd.error(
+                "timeout",
+                "\(timeout.text) per endpoint × \(endpoints.count) endpoints would outlast lease_ttl \(ttl.text) after a keepalive is due (keep timeout × endpoints under two thirds of lease_ttl)")
         }
         let poll = try etcd.duration("poll") ?? .milliseconds(100)
         guard poll >= .milliseconds(20), poll * 3 <= ttl else {

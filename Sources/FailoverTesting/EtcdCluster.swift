@@ -113,8 +113,12 @@ public final class EtcdCluster: @unchecked Sendable {
         members.compactMap { $0?.logTail(lines: lines) }.joined(separator: "\n")
     }
 
-    /// `GET /health` through curl: etcd answers `{"health":"true"}` once it has a leader.
+    /// `GET /health` (through curl with TLS): etcd answers `{"health":"true"}` once it has a leader.
     static func healthy(port: Int, client: (ca: String, cert: String, key: String)?) -> Bool {
+        if client == nil {
+            guard let reply = LoopbackHTTP.get(port: port, path: "/health", timeout: .seconds(1)), reply.status == 200 else { return false }
+            return String(decoding: reply.body, as: UTF8.self).contains("\"health\":\"true\"")
+        }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
         if let client {

@@ -44,7 +44,8 @@ final class EtcdCoordinatorTests: XCTestCase {
         let first = await a.refresh()
         let second = await b.refresh()
         XCTAssertTrue(first.quorate && second.quorate)
-        XCTAssertEqual(Set([first.leader, second.leader]), [first.leader], "one leader seen by both")
+        XCTAssertNotNil(first.leader)
+        XCTAssertEqual(first.leader, second.leader, "one leader seen by both")
         let (leader, follower) = first.isLeader ? (a, b) : (b, a)
         XCTAssertTrue(first.isLeader != second.isLeader)
 
@@ -55,18 +56,108 @@ final class EtcdCoordinatorTests: XCTestCase {
         }
         let revision = try await leader.commitGroup("web", state: state, incidents: [], expected: 0)
         XCTAssertGreaterThan(revision, 0)
+        // A write whose answer was lost and that is sent again (to another endpoint) finds its
+        // own state stored: that is success, at the stored revision.
+        let again = try await leader.commitGroup("web", state: state, incidents: [], expected: 0)
+        XCTAssertEqual(again, revision)
         // A change from a stale read is refused and returns the current state.
-        await XCTAssertThrowsLedger(try await leader.commitGroup("web", state: state, incidents: [], expected: revision - 1)) {
+        var other = state
+        other.epoch = 2
+        await XCTAssertThrowsLedger(try await leader.commitGroup("web", state: other, incidents: [], expected: revision - 1)) {
             if case .stale(let entry) = $0 { return entry?.revision == revision && entry?.state.primary == "west" } else { return false }
         }
         let loaded = try await follower.loadGroups()
         XCTAssertEqual(loaded["web"], LedgerEntry(state: state, revision: revision))
 
-        // The leader leaves: its lease goes, the follower takes over.
+        // The leader leaves: its lease, membership and leadership go; one member is no quorum.
         await leader.leave()
         let after = await follower.refresh()
         XCTAssertFalse(after.quorate, "1 of 3 alive after the leader left")
+        XCTAssertNil(after.leader)
         await follower.leave()
+    }
+
+    /// etcd itself refuses a change from a controller that still believes it leads (its own
+    /// lease deadline and last view say so) once the leader key is no longer its own.
+    func testEtcdRefusesAChangeFromALeaderWhoseKeyIsGone() async throws {
+        let cluster = try cluster()
+        let prefix = Self.prefix()
+        let a = EtcdCoordinator(id: "a", config: config(cluster, prefix: prefix))
+        let b = EtcdCoordinator(id: "b", config: config(cluster, prefix: prefix))
+        _ = await a.refresh()
+        _ = await b.refresh()
+        let view = await a.refresh()
+        XCTAssertTrue(view.quorate, view.problem ?? "")
+        let (leader, other, otherID) = view.isLeader ? (a, b, "b") : (b, a, "a")
+        let leads = await leader.mayAct()
+        XCTAssertTrue(leads)
+        // The leader key disappears behind the leader's back (deleted by hand, here), and the
+        // other controller takes it.
+        try Self.etcdctl(cluster, ["del", "\(prefix)/leader"])
+        let otherView = await other.refresh()
+        XCTAssertEqual(otherView.leader, otherID)
+        let stillThinks = await leader.mayAct()
+        XCTAssertTrue(stillThinks, "the old leader has not looked since: only etcd can refuse it now")
+        await XCTAssertThrowsLedger(try await leader.commitGroup("web", state: GroupState(primary: "east"), incidents: [], expected: 0)) {
+            if case .notLeader(let current) = $0 { return current == otherID } else { return false }
+        }
+        for x in [a, b] { await x.leave() }
+    }
+
+    /// Runs `etcdctl` (API v3) against the cluster.
+    static func etcdctl(_ cluster: EtcdCluster, _ args: [String]) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/etcdctl")
+        p.arguments = ["--endpoints", cluster.endpoints.joined(separator: ",")] + args
+        p.environment = ["ETCDCTL_API": "3"]
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0, "etcdctl \(args)")
+    }
+
+    /// A member that answers 503 "no leader" and one that does not answer at all are
+    /// skipped within the timeout; a join whose announcement fails is undone and tried again.
+    func testUnavailableAndSilentEndpointsAreSkippedAndAFailedJoinIsRetried() async throws {
+        let cluster = try cluster()
+        let unavailable = try ContractServer { _ in
+            ContractServer.Reply(503, #"{"error":"etcdserver: no leader","message":"etcdserver: no leader","code":14}"#)
+        }
+        defer { unavailable.close() }
+        let silent = try ContractServer { _ in ContractServer.Reply(200, "{}") }
+        defer { silent.close() }
+        silent.inject(Array(repeating: .slow(.seconds(5)), count: 20))
+        let endpoints = ["http://127.0.0.1:\(unavailable.port)", "http://127.0.0.1:\(silent.port)"] + cluster.endpoints
+        let a = EtcdCoordinator(id: "a", config: config(cluster, prefix: Self.prefix(), endpoints: endpoints, ttl: 3))
+        let start = ContinuousClock.now
+        let view = await a.refresh()
+        XCTAssertEqual(view.memberStates?.first { $0.id == "a" }?.alive, true, view.problem ?? "")
+        XCTAssertLessThan(ContinuousClock.now - start, .seconds(2), "one 500 ms timeout, then the live member")
+        XCTAssertFalse(unavailable.requests.isEmpty, "the 503 member was asked first")
+        // The next calls go straight to the member that answered.
+        let asked = unavailable.requests.count
+        _ = await a.refresh()
+        XCTAssertEqual(unavailable.requests.count, asked)
+        await a.leave()
+
+        // A lease granted, then the announcement refused: the lease is revoked and the next
+        // round joins again, instead of living on unannounced.
+        let flaky = try ContractServer { request in
+            switch request.path {
+            case "/v3/lease/grant": ContractServer.Reply(200, #"{"ID":"7","TTL":"3"}"#)
+            case "/v3/lease/revoke": ContractServer.Reply(200, "{}")
+            default: ContractServer.Reply(503, #"{"error":"etcdserver: request timed out","code":14}"#)
+            }
+        }
+        defer { flaky.close() }
+        let b = EtcdCoordinator(id: "b", config: config(cluster, prefix: Self.prefix(), endpoints: ["http://127.0.0.1:\(flaky.port)"]))
+        for _ in 0..<2 {
+            let failed = await b.refresh()
+            XCTAssertFalse(failed.quorate)
+        }
+        let paths = flaky.requests.map(\.path)
+        XCTAssertEqual(paths.filter { $0 == "/v3/lease/grant" }.count, 2, "\(paths)")
+        XCTAssertEqual(paths.filter { $0 == "/v3/lease/revoke" }.count, 2, "\(paths)")
     }
 
     func testVotesExpireWithTheirControllersLease() async throws {
@@ -138,40 +229,46 @@ final class EtcdCoordinatorTests: XCTestCase {
         XCTAssertNotNil(refused.problem)
     }
 
+    /// Events go out in transactions of up to 100 (one revision each) and come in exactly
+    /// once, whatever the page size: a page that ends inside a revision, and one that is a
+    /// single revision, lose nothing.
     func testEventsAreExchangedOnceEach() async throws {
-        let cluster = try cluster()
-        let prefix = Self.prefix()
-        let a = EtcdCoordinator(id: "a", config: config(cluster, prefix: prefix))
-        let b = EtcdCoordinator(id: "b", config: config(cluster, prefix: prefix))
-        for x in [a, b] { _ = await x.refresh() }
-        let at = Timestamp(milliseconds: 1_767_225_600_000)
-        let events = (1...150).map { Event(id: Int64($0), at: at, controller: "a", kind: .configLoaded, details: .object(["n": .number(Double($0))])) }
-        try await a.upload(events: events)
-        let dir = try TemporaryDirectory.make(prefix: "fo-exchange")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let store = try EventStore(path: dir.appendingPathComponent("events.sqlite").path)
-        var cursor: Int64 = 0
-        var batches = 0
-        while true {
-            let batch = try await b.download(after: cursor, limit: 100)
-            guard batch.cursor > cursor else { break }
-            try store.recordMirrored(events: batch.events, incidents: batch.incidents, cursor: "received", to: batch.cursor)
-            cursor = batch.cursor
-            batches += 1
+        for limit in [120, 50, 500] {
+            let cluster = try cluster()
+            let prefix = Self.prefix()
+            let a = EtcdCoordinator(id: "a", config: config(cluster, prefix: prefix))
+            let b = EtcdCoordinator(id: "b", config: config(cluster, prefix: prefix))
+            for x in [a, b] { _ = await x.refresh() }
+            let at = Timestamp(milliseconds: 1_767_225_600_000)
+            let events = (1...250).map {
+                Event(id: Int64($0), at: at, controller: "a", kind: .configLoaded, details: .object(["n": .number(Double($0))]))
+            }
+            try await a.upload(events: events)
+            let dir = try TemporaryDirectory.make(prefix: "fo-exchange")
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let store = try EventStore(path: dir.appendingPathComponent("events.sqlite").path)
+            var cursor: Int64 = 0
+            var batches = 0
+            while batches < 20 {
+                let batch = try await b.download(after: cursor, limit: limit)
+                guard batch.cursor > cursor else { break }
+                try store.recordMirrored(events: batch.events, incidents: batch.incidents, cursor: "received", to: batch.cursor)
+                cursor = batch.cursor
+                batches += 1
+            }
+            XCTAssertGreaterThanOrEqual(batches, limit < 250 ? 2 : 1, "limit \(limit)")
+            // Uploading the same events again (a crash before the cursor moved) adds nothing.
+            try await a.upload(events: Array(events.suffix(10)))
+            let again = try await b.download(after: cursor)
+            try store.recordMirrored(events: again.events, incidents: again.incidents, cursor: "received", to: again.cursor)
+            let stored = try store.events(EventQuery(limit: 1_000))
+            XCTAssertEqual(stored.map { $0.details["n"]?.numberValue ?? 0 }, (1...250).map(Double.init), "limit \(limit)")
+            XCTAssertEqual(try store.mirrorCursor("received"), again.cursor)
+            // A controller never downloads its own events.
+            let own = try await a.download(after: 0)
+            XCTAssertTrue(own.events.isEmpty)
+            for x in [a, b] { await x.leave() }
         }
-        XCTAssertGreaterThanOrEqual(batches, 2, "150 events in batches of 100")
-        // Uploading the same events again (a crash before the cursor moved) adds nothing.
-        try await a.upload(events: Array(events.suffix(10)))
-        let again = try await b.download(after: cursor)
-        try store.recordMirrored(events: again.events, incidents: again.incidents, cursor: "received", to: again.cursor)
-        let stored = try store.events(EventQuery(limit: 1_000))
-        XCTAssertEqual(stored.count, 150)
-        XCTAssertEqual(stored.map { $0.details["n"]?.numberValue ?? 0 }, (1...150).map(Double.init))
-        XCTAssertEqual(try store.mirrorCursor("received"), again.cursor)
-        // A controller never downloads its own events.
-        let own = try await a.download(after: 0)
-        XCTAssertTrue(own.events.isEmpty)
-        for x in [a, b] { await x.leave() }
     }
 }
 

@@ -10,7 +10,7 @@ final class ControllerProcess {
     var configPath: String { dir.appendingPathComponent("failoverctl.yaml").path }
     var stateDir: String { dir.appendingPathComponent("state").path }
     var logPath: String { dir.appendingPathComponent("controller.log").path }
-    private var process: Process?
+    private var process: ChildProcess?
     /// The network namespace the controller runs in (nil: the host's).
     var netns: String?
     /// A command the controller runs under, e.g. `setpriv` to drop a capability.
@@ -59,7 +59,7 @@ final class ControllerProcess {
     }
 
     deinit {
-        if let process, process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        if let process, process.isRunning { process.stop(signal: SIGKILL) }
         try? FileManager.default.removeItem(at: dir)
     }
 
@@ -68,20 +68,13 @@ final class ControllerProcess {
         let binary = try BuildProducts.executable("failoverctl")
         let command = (netns.map { ["/usr/sbin/ip", "netns", "exec", $0] } ?? []) + wrapper
             + [binary, "run", "--config", configPath, "--log-level", "debug"]
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: command[0])
-        p.arguments = Array(command.dropFirst())
-        p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
         FileManager.default.createFile(atPath: logPath, contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        p.standardOutput = log
-        p.standardError = log
-        try p.run()
-        process = p
+        process = try ChildProcess(
+            command, environment: ProcessInfo.processInfo.environment.merging(env) { $1 }, outputPath: logPath)
     }
 
     /// The controller's process id.
-    var pid: Int32 { process?.processIdentifier ?? 0 }
+    var pid: Int32 { process?.pid ?? 0 }
 
     /// Waits until `GET /healthz` answers (the API is up), failing with the log otherwise.
     func waitUntilServing(timeout: TimeInterval = 30) throws {
@@ -96,7 +89,7 @@ final class ControllerProcess {
         while Date() < deadline {
             if try condition() { return }
             if let process, !process.isRunning {
-                throw Failure("controller exited (\(process.terminationStatus)) while waiting for \(what)\n\(logTail())")
+                throw Failure("controller exited (\(process.terminationStatus ?? -1)) while waiting for \(what)\n\(logTail())")
             }
             usleep(50_000)
         }
@@ -105,6 +98,10 @@ final class ControllerProcess {
 
     /// `GET path` on the API; the body, or nil when not answered with 200.
     func get(_ path: String) throws -> Data? {
+        if netns == nil {
+            guard let reply = LoopbackHTTP.get(port: port, path: path), reply.status == 200 else { return nil }
+            return reply.body
+        }
         let curl = ["/usr/bin/curl", "-sf", "--max-time", "2", "http://127.0.0.1:\(port)\(path)"]
         let result = try run((netns.map { ["/usr/sbin/ip", "netns", "exec", $0] } ?? []) + curl, direct: true)
         return result.status == 0 ? Data(result.stdout.utf8) : nil
@@ -126,33 +123,15 @@ final class ControllerProcess {
     @discardableResult
     func stop(signal: Int32 = SIGTERM) -> Int32 {
         guard let process else { return -1 }
-        if process.isRunning { kill(process.processIdentifier, signal) }
-        process.waitUntilExit()
-        return process.terminationStatus
+        return process.stop(signal: signal)
     }
 
     /// Runs `failoverctl ARGS --config <this config>` (or an arbitrary command with `direct`).
     func run(_ args: [String], direct: Bool = false, env: [String: String] = [:]) throws
         -> (status: Int32, stdout: String, stderr: String)
     {
-        let p = Process()
-        if !env.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 } }
-        if direct {
-            p.executableURL = URL(fileURLWithPath: args[0])
-            p.arguments = Array(args.dropFirst())
-        } else {
-            p.executableURL = URL(fileURLWithPath: try BuildProducts.executable("failoverctl"))
-            p.arguments = args + ["--config", configPath]
-        }
-        let out = Pipe()
-        let err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+        let argv = direct ? args : [try BuildProducts.executable("failoverctl")] + args + ["--config", configPath]
+        return try ChildProcess.run(argv, environment: ProcessInfo.processInfo.environment.merging(env) { $1 })
     }
 
     func logTail(_ lines: Int = 40) -> String {
