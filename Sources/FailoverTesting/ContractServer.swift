@@ -51,6 +51,9 @@ public final class ContractServer: @unchecked Sendable {
     private let fd: Int32
     private let handler: @Sendable (Request) -> Reply
     private let state = Mutex<(requests: [Request], faults: [Fault], answered: [Request])>(([], [], []))
+    /// Whether `fd` is still this server's listening socket. Once closed, its number may be
+    /// reused by any other socket of the process: shutting it down again would stop that one.
+    private let open = Mutex(true)
 
     /// Starts listening on a free port; `handler` plays the API.
     public init(handler: @escaping @Sendable (Request) -> Reply) throws {
@@ -77,15 +80,22 @@ public final class ContractServer: @unchecked Sendable {
     /// The requests the contract answered (not faulted), in order.
     public var answered: [Request] { state.withLock { $0.answered } }
 
-    /// Stops listening.
-    public func close() { _ = shutdown(fd, Int32(SHUT_RDWR)) }
+    /// Stops listening (the accept loop then closes the socket). Idempotent.
+    public func close() {
+        open.withLock { isOpen in
+            if isOpen { _ = shutdown(fd, Int32(SHUT_RDWR)) }
+        }
+    }
 
     private func acceptLoop() {
         while true {
             let client = accept(fd, nil, nil)
             if client < 0 {
                 if errno == EINTR { continue }
-                Glibc.close(fd)
+                open.withLock { isOpen in
+                    isOpen = false
+                    Glibc.close(fd)
+                }
                 return
             }
             Thread { [self] in
