@@ -16,6 +16,10 @@ final class DrillCommandTests: XCTestCase {
     override func tearDown() {
         east?.stop()
         west?.stop()
+        // XCTest keeps every test case object to the end of the run: release the servers
+        // now so their deinit removes their directories.
+        east = nil
+        west = nil
         for file in files { try? FileManager.default.removeItem(atPath: file) }
     }
 
