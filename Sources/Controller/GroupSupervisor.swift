@@ -26,19 +26,19 @@ actor GroupSupervisor {
     let logger: Logger
     /// Where completed failovers and their RTO/RPO are recorded (`GET /metrics`).
     let metrics: ControllerMetrics?
-    private var machines: [String: GroupFSM] = [:]
-    private var lastIncidents: [String: Incident] = [:]
-    private var tasks: [String: Task<Void, Never>] = [:]
+    var machines: [String: GroupFSM] = [:]
+    var lastIncidents: [String: Incident] = [:]
+    var tasks: [String: Task<Void, Never>] = [:]
     private var started = false
     let ledger: (any GroupLedger)?
     /// The ledger revision each machine's state was read or written at.
-    private var revisions: [String: Int64] = [:]
+    var revisions: [String: Int64] = [:]
     /// Whether this controller leads (ledger mode): it took over the ledger's states.
-    private var acting = false
+    var acting = false
     /// A take-over is reading the ledger.
-    private var takingOver = false
+    var takingOver = false
     /// Counts take-overs: a step or hook launched in one term may not act in another.
-    private var term = 0
+    var term = 0
     /// Groups whose change is being recorded; a change waits for the one before it.
     private var busy: Set<String> = []
     private var waiting: [String: [CheckedContinuation<Void, Never>]] = [:]
@@ -79,73 +79,10 @@ actor GroupSupervisor {
         await publishStatus()
     }
 
-    /// Ledger mode: follows this controller's leadership. On becoming the leader it reads
-    /// every state from the ledger and resumes unfinished plans; on losing it, it cancels
-    /// every running step and hook at once.
-    private func follow(_ snapshot: WorldSnapshot) async {
-        guard let ledger else { return }
-        if snapshot.canAct && !acting && !takingOver {
-            // One take-over at a time: a tick and a snapshot may both get here.
-            takingOver = true
-            defer { takingOver = false }
-            let entries: [String: LedgerEntry]
-            do {
-                entries = try await ledger.loadGroups()
-            } catch {
-                logger.error("cannot read the group states from the coordination store, so this leader does not act yet: \(error)")
-                return
-            }
-            guard await ledger.mayAct() else { return }
-            adopt(entries)
-            term += 1
-            acting = true
-            logger.notice("this controller leads: it acts for \(config.groups.count) groups from the shared state")
-            for group in config.groups {
-                await commit(group.name) { fsm, now in fsm.restart(at: now, reason: "after taking over as the leader") }
-            }
-        } else if !snapshot.canAct && acting {
-            stepDown(snapshot.whyNot ?? "not the leader")
-        }
-    }
-
-    /// Stops acting: running steps and hooks are cancelled (the new leader resumes them).
-    private func stepDown(_ why: String) {
-        guard acting else { return }
-        acting = false
-        let running = tasks
-        tasks = [:]
-        for task in running.values { task.cancel() }
-        logger.critical(
-            "this controller stops acting at once (\(why)); \(running.count) running steps or hooks cancelled, the leader resumes them")
-    }
-
-    /// Takes the ledger's states (and their revisions) as the machines' and mirrors them into
-    /// the event log. A group the ledger does not hold (a new etcd, a new prefix) keeps the
-    /// state of the local event log, epoch and primary included: the first change writes it.
-    private func adopt(_ entries: [String: LedgerEntry]) {
-        for group in config.groups {
-            guard let entry = entries[group.name] else {
-                revisions[group.name] = 0
-                continue
-            }
-            guard revisions[group.name] != entry.revision || machines[group.name] == nil else { continue }
-            let state = checked(entry.state, group)
-            machines[group.name] = GroupFSM(config: group, state: state)
-            revisions[group.name] = entry.revision
-            do {
-                lastIncidents[group.name] = state.lastIncident.flatMap { try? store.incident(id: $0) }
-                if let last = lastIncidents[group.name], last.result == .succeeded { metrics?.recordLastMeasures(of: last) }
-                try store.saveGroupState(group.name, state, at: wallClock.now())
-            } catch {
-                logger.error("group \(group.name): cannot mirror the shared state into the event log: \(error)")
-            }
-        }
-    }
-
     /// A stored state made fit for the current configuration: a primary that is no longer a
     /// site of the group is reset (epoch and history kept), and a plan that no longer has the
     /// stored run's step leaves that run stuck for a human, never out of range.
-    private func checked(_ stored: GroupState, _ group: GroupConfig) -> GroupState {
+    func checked(_ stored: GroupState, _ group: GroupConfig) -> GroupState {
         var state = stored
         if !group.sites.contains(state.primary) {
             logger.critical(
@@ -249,7 +186,7 @@ actor GroupSupervisor {
         for task in running.values { await task.value }
     }
 
-    private func publishStatus() async {
+    func publishStatus() async {
         await board.setGroupStatuses(statuses())
     }
 
@@ -273,7 +210,7 @@ actor GroupSupervisor {
     /// ledger's guarded transaction, with one); only then does the machine take the new state
     /// and the hook or step they ask for start. On a failed write nothing changes and the
     /// error is logged and thrown. The caller holds the group's lock.
-    private func apply(_ name: String, _ fsm: GroupFSM, _ effects: [GroupEffect], resumeIfStale: Bool = true) async throws {
+    func apply(_ name: String, _ fsm: GroupFSM, _ effects: [GroupEffect], resumeIfStale: Bool = true) async throws {
         let at = wallClock.now()
         var events: [Event] = []
         var incidents: [Incident] = []
@@ -328,29 +265,12 @@ actor GroupSupervisor {
         }
     }
 
-    /// The ledger holds a newer state than this machine (a write of ours whose answer was
-    /// lost, or a state changed behind our back): take it, and, while leading, resume what
-    /// it says is running, so a plan never waits for a step no one runs.
-    private func adoptStale(_ name: String, _ entry: LedgerEntry?, resume: Bool) async throws {
-        guard let group = config.group(named: name) else { return }
-        guard let entry else {
-            revisions[name] = 0  // the key is gone: the next write creates it
-            return
-        }
-        var fsm = GroupFSM(config: group, state: checked(entry.state, group))
-        machines[name] = fsm
-        revisions[name] = entry.revision
-        guard resume, acting else { return }
-        let effects = fsm.restart(at: wallClock.now(), reason: "after re-reading the shared state")
-        if !effects.isEmpty { try await apply(name, fsm, effects, resumeIfStale: false) }
-    }
-
     /// Applies `input` to the current machine until its result is recorded: a step's or a
     /// hook's result must not be lost to a passing write error, so it is tried again every
     /// second (on the machine as it is then) until it is recorded or the task is cancelled.
     /// With a ledger, a result that this controller may no longer record (it lost the
     /// leadership) is dropped: the leader re-runs that step.
-    private func commit(
+    func commit(
         _ name: String, term launchedIn: Int? = nil, _ input: (inout GroupFSM, Timestamp) -> [GroupEffect]
     ) async {
         var wait = Duration.seconds(1)
@@ -372,82 +292,6 @@ actor GroupSupervisor {
         }
     }
 
-    private func event(_ e: GroupEvent, group: String, at: Timestamp) -> Event {
-        var details = e.details
-        details["message"] = .string(e.message)
-        return Event(
-            at: at, controller: config.id, group: group, site: e.site, epoch: e.epoch, kind: e.kind,
-            details: .object(details))
-    }
-
-    private func log(_ event: Event) {
-        let message = event.details["message"]?.stringValue ?? event.kind.rawValue
-        var metadata: Logger.Metadata = ["group": "\(event.group ?? "")", "epoch": "\(event.epoch ?? 0)"]
-        if let site = event.site { metadata["site"] = "\(site)" }
-        switch event.kind {
-        case .failoverStuck, .noEligibleTarget: logger.critical("\(message)", metadata: metadata)
-        case .failoverNeeded, .failoverVetoed, .failoverHeld: logger.warning("\(message)", metadata: metadata)
-        default: logger.notice("\(message)", metadata: metadata)
-        }
-    }
-
-    /// Starts `work` for `group`; a task still held for the group (it cannot be running
-    /// anything the new work does not replace) is cancelled first.
-    private func launch(_ group: String, _ work: @escaping @Sendable () async -> Void) {
-        tasks[group]?.cancel()
-        tasks[group] = Task { await work() }
-    }
-
-    /// Whether a step or hook launched in `launchedIn` may act now: always without a ledger;
-    /// with one, only in the same leadership term and while the lease is certainly alive.
-    private func mayAct(term launchedIn: Int) async -> Bool {
-        guard let ledger else { return true }
-        guard acting, term == launchedIn else { return false }
-        return await ledger.mayAct()
-    }
-
-    /// Whether `fsm` is still in the run `context` belongs to.
-    private static func runs(_ fsm: GroupFSM, _ context: RunContext) -> Bool {
-        guard let run = fsm.state.run else { return false }
-        return run.incidentID(group: context.group) == context.incident && run.epoch == context.epoch
-    }
-
-    private func hook(_ context: RunContext, term launchedIn: Int) async {
-        guard let group = config.group(named: context.group), await mayAct(term: launchedIn) else { return }
-        let result: HookResult
-        do {
-            result = try await hooks.runHook(command: group.preHook, context: context, timeout: group.hookTimeout)
-        } catch {
-            return  // cancelled: asked again after a restart
-        }
-        await commit(context.group, term: launchedIn) { fsm, now in
-            Self.runs(fsm, context) ? fsm.hookFinished(allowed: result.allowed, detail: result.detail, at: now) : []
-        }
-        await publishStatus()
-    }
-
-    private func step(_ context: RunContext, index: Int, term launchedIn: Int) async {
-        guard let group = config.group(named: context.group) else { return }
-        let step = Plan.resolve(group, sites: config.sites, from: context.from, to: context.to)[index]
-        let outcome: StepOutcome
-        do {
-            outcome = try await runner.run(step, context: context) { await self.mayAct(term: launchedIn) }
-        } catch {
-            // Cancelled at shutdown or on losing the leadership: the stored plan resumes at
-            // this step.
-            if ledger != nil, !(await mayAct(term: launchedIn)) {
-                logger.warning(
-                    "group \(context.group): step \(index + 1) (\(step.summary)) not run or not finished by this controller: it may no longer act",
-                    metadata: ["group": "\(context.group)"])
-            }
-            return
-        }
-        // The result belongs to this run only (not to a later run at the same step index).
-        await commit(context.group, term: launchedIn) { fsm, now in
-            Self.runs(fsm, context) ? fsm.stepFinished(outcome, at: now) : []
-        }
-        await publishStatus()
-    }
 }
 
 /// Why a command was not carried out.
