@@ -76,12 +76,12 @@ actor StatusBoard {
             let quorum = QuorumVerdict(site: site.name, verdict: .unknown, votes: [:], needed: 1, quorate: false)
             sites[site.name] = SiteEntry(config: site, fsm: SiteFSM(thresholds: site.thresholds), quorum: quorum)
         }
+        // `local` is quorate and leads from the start; etcd knows nothing until its first view.
+        let local = config.coordination == .local
+        let members = config.coordination.policy(me: config.id).members
         coordination = CoordinationStatus(
-            backend: config.coordination.backend, quorate: config.coordination.backend == "local",
-            leader: config.coordination.backend == "local" ? config.id : nil, members: config.coordination.policy(me: config.id).members,
-            memberStates: config.coordination.policy(me: config.id).members.map {
-                MemberStatus(id: $0, alive: config.coordination.backend == "local", leader: config.coordination.backend == "local")
-            })
+            backend: config.coordination.backend, quorate: local, leader: local ? config.id : nil, members: members,
+            memberStates: members.map { MemberStatus(id: $0, alive: local, leader: local) })
     }
 
     /// Takes in one finished round of `site`: feeds it to the site's FSM and performs the
@@ -194,9 +194,7 @@ actor StatusBoard {
                 "votes": .object(quorum.votes.mapValues { .string($0.rawValue) }),
                 "needed": .number(Double(quorum.needed)), "message": .string(message),
             ]
-            // Every controller records the quorum's verdict; only the leader alerts on it (all
-            // do while none leads, and the receivers' de-duplication by key merges them).
-            if view.backend != "local" && !view.isLeader && view.leader != nil { fields["alert"] = .bool(false) }
+            if anotherLeads { fields["alert"] = .bool(false) }
             let details: JSONValue = .object(fields)
             append(Event(at: wallClock.now(), controller: controllerID, site: name, kind: .quorumVerdictChanged, details: details))
         }
@@ -235,13 +233,16 @@ actor StatusBoard {
                 "split brain in group \(group): sites \(claiming.joined(separator: " and ")) all report the PostgreSQL primary role; fence the one that is not the group's primary"
             logger.critical("\(message)", metadata: ["group": "\(group)"])
             var details: [String: JSONValue] = ["message": .string(message), "sites": .array(claiming.map(JSONValue.string))]
-            // Every controller sees it; with several, only the leader alerts (all do while none
-            // leads).
-            if coordination.backend != "local" && coordination.leader != nil && !(coordination.quorate && coordination.leader == controllerID) {
-                details["alert"] = .bool(false)
-            }
+            if anotherLeads { details["alert"] = .bool(false) }
             append(Event(at: at, controller: controllerID, group: group, kind: .splitBrain, details: .object(details)))
         }
+    }
+
+    /// Whether another controller leads: what every controller records (quorum verdicts,
+    /// split brain) then alerts from the leader only, marked `alert: false` here. While no
+    /// one leads every controller alerts, and the receivers' de-duplication by key merges them.
+    private var anotherLeads: Bool {
+        coordination.leader != nil && !(coordination.quorate && coordination.leader == controllerID)
     }
 
     /// Records that this controller gained or lost the leadership.

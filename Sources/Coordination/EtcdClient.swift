@@ -59,7 +59,7 @@ public final class EtcdClient: Sendable {
                 return response.body
             }
             let failure = try? JSONDecoder().decode(EtcdFailure.self, from: response.body)
-            let message = failure?.message ?? failure?.error ?? "HTTP \(response.status)"
+            let message = failure?.message ?? "HTTP \(response.status)"
             // gRPC codes 14 (unavailable) and 4 (deadline exceeded): this member cannot serve
             // now (no raft leader, partitioned); another may.
             if response.status >= 500 || failure?.code == 14 || failure?.code == 4 {
@@ -192,7 +192,6 @@ public final class EtcdClient: Sendable {
 struct EtcdFailure: Decodable {
     var message: String?
     var code: Int?
-    var error: String? { message }
 
     init(from decoder: any Decoder) throws {
         let json = try JSONValue(from: decoder)

@@ -10,24 +10,28 @@ extension EventStore {
     public func recordGroupChange(
         group: String, state: GroupState, events: [Event], incidents: [Incident], at: Timestamp
     ) throws -> [Event] {
-        let encoder = Self.jsonEncoder
-        return try write { db in
-            try db.execute(
-                sql: "INSERT OR REPLACE INTO group_state (grp, updated_at, json) VALUES (?, ?, ?)",
-                arguments: [group, at.milliseconds, String(decoding: try encoder.encode(state), as: UTF8.self)])
-            for incident in incidents {
-                try db.execute(
-                    sql: """
-                        INSERT OR REPLACE INTO incident (id, grp, epoch, decided_at, result, json)
-                        VALUES (?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
-                        incident.id, incident.group, incident.epoch, incident.decided.milliseconds,
-                        incident.result.rawValue, String(decoding: try encoder.encode(incident), as: UTF8.self),
-                    ])
-            }
+        try write { db in
+            try upsert(group: group, state: state, at: at, db)
+            for incident in incidents { try upsert(incident, db) }
             return try insert(events, db)
         }
+    }
+
+    /// Writes `state` as the stored state of `group`, inside the caller's transaction.
+    func upsert(group: String, state: GroupState, at: Timestamp, _ db: Database) throws {
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO group_state (grp, updated_at, json) VALUES (?, ?, ?)",
+            arguments: [group, at.milliseconds, String(decoding: try Self.jsonEncoder.encode(state), as: UTF8.self)])
+    }
+
+    /// Writes `incident` (new or updated), inside the caller's transaction.
+    func upsert(_ incident: Incident, _ db: Database) throws {
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO incident (id, grp, epoch, decided_at, result, json) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [
+                incident.id, incident.group, incident.epoch, incident.decided.milliseconds, incident.result.rawValue,
+                String(decoding: try Self.jsonEncoder.encode(incident), as: UTF8.self),
+            ])
     }
 
     /// The stored state of every group, by group name.

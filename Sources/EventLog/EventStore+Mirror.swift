@@ -13,9 +13,11 @@ extension EventStore {
 
     /// Sets a named cursor of the exchange.
     public func setMirrorCursor(_ name: String, _ value: Int64) throws {
-        try write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO mirror_cursor (name, value) VALUES (?, ?)", arguments: [name, value])
-        }
+        try write { db in try setMirrorCursor(name, value, db) }
+    }
+
+    private func setMirrorCursor(_ name: String, _ value: Int64, _ db: Database) throws {
+        try db.execute(sql: "INSERT OR REPLACE INTO mirror_cursor (name, value) VALUES (?, ?)", arguments: [name, value])
     }
 
     /// Events recorded by `controller` with an id above `afterID`, oldest first (mirrored
@@ -39,8 +41,7 @@ extension EventStore {
     public func recordMirrored(
         events: [(origin: String, event: Event)], incidents: [Incident], cursor name: String, to cursor: Int64
     ) throws -> Int {
-        let encoder = Self.jsonEncoder
-        return try write { db in
+        try write { db in
             var inserted = 0
             for (origin, event) in events {
                 let known = try Bool.fetchOne(db, sql: "SELECT 1 FROM mirrored_event WHERE origin = ?", arguments: [origin]) ?? false
@@ -50,26 +51,14 @@ extension EventStore {
                     sql: "INSERT INTO mirrored_event (origin, event_id) VALUES (?, ?)", arguments: [origin, stored[0].id ?? 0])
                 inserted += 1
             }
-            for incident in incidents {
-                try db.execute(
-                    sql: "INSERT OR REPLACE INTO incident (id, grp, epoch, decided_at, result, json) VALUES (?, ?, ?, ?, ?, ?)",
-                    arguments: [
-                        incident.id, incident.group, incident.epoch, incident.decided.milliseconds, incident.result.rawValue,
-                        String(decoding: try encoder.encode(incident), as: UTF8.self),
-                    ])
-            }
-            try db.execute(sql: "INSERT OR REPLACE INTO mirror_cursor (name, value) VALUES (?, ?)", arguments: [name, cursor])
+            for incident in incidents { try upsert(incident, db) }
+            try setMirrorCursor(name, cursor, db)
             return inserted
         }
     }
 
     /// Replaces the stored state of `group` (a follower mirrors the leader's).
     public func saveGroupState(_ group: String, _ state: GroupState, at: Timestamp) throws {
-        let json = String(decoding: try Self.jsonEncoder.encode(state), as: UTF8.self)
-        try write { db in
-            try db.execute(
-                sql: "INSERT OR REPLACE INTO group_state (grp, updated_at, json) VALUES (?, ?, ?)",
-                arguments: [group, at.milliseconds, json])
-        }
+        try write { db in try upsert(group: group, state: state, at: at, db) }
     }
 }
