@@ -3,12 +3,13 @@ SWIFT ?= swift
 SHELL := /bin/bash
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test bench format clean
+.PHONY: help demo test bench test-deps format clean
 
 help:
 	@echo "make demo    install missing Debian packages, build, run the three-site lab demo"
 	@echo "make test    install missing Debian packages, build and run all tests (log: .build/test.log)"
 	@echo "make bench   install benchmark tools, run every scripts/bench-*.sh"
+	@echo "make test-deps  check install-deps' package check 1,000 times a package (0 false missing)"
 	@echo "make format  swift format Sources and Tests in place (.swift-format)"
 	@echo "make clean   remove .build"
 	@echo "SWIFT=$(SWIFT) (override with make SWIFT=/path/to/swift)"
@@ -35,6 +36,10 @@ bench:
 		echo "== $$script"; SWIFT="$(SWIFT)" bash "$$script"; \
 	done; \
 	[ $$found = 1 ] || echo "no scripts/bench-*.sh to run"
+
+# The package check of scripts/install-deps.sh, 1,000 times for each package it knows.
+test-deps:
+	scripts/test-install-deps.sh
 
 format:
 	@if $(SWIFT) format --version >/dev/null 2>&1; then \

@@ -54,7 +54,8 @@ for _ in $(seq "$MEASURE"); do
     sleep 1
 done
 end_ticks=$(ticks)
-status=$("$BIN" status --config "$CONFIG" | head -1 || true)
+status=$("$BIN" status --config "$CONFIG" || true)
+status=${status%%$'\n'*}
 python3 - "$start_ticks" "$end_ticks" "$HZ" "$MEASURE" "$max_rss" "$status" <<'PY'
 import sys
 start, end, hz, secs, rss_kb, status = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]

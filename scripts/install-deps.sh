@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # Installs the Debian packages failoverctl needs to build, test and run its demo lab.
-# Idempotent: installs (after one `apt-get update`) only what `dpkg -s` says is missing.
+# Idempotent: installs (after one `apt-get update`) only what dpkg's database says is missing.
 #
-# Usage: scripts/install-deps.sh [--bench]
-#   --bench  also the benchmark tools (prometheus-blackbox-exporter, python3)
+# Usage: scripts/install-deps.sh [--bench] [--list] [--also PACKAGE]...
+#   --bench         also the benchmark tools (prometheus-blackbox-exporter, python3)
+#   --list          print the packages it would check, one a line, and exit
+#   --also PACKAGE  check (and install if missing) PACKAGE too; scripts/test-install-deps.sh
+#                   uses it to show that a missing package is installed
 set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
 
 PACKAGES=(libcurl4-openssl-dev libssl-dev libsqlite3-dev libpq-dev nginx-light openssl iproute2 curl)
 # Real servers the action plugins' tests start on loopback: HAProxy (runtime API), PowerDNS
@@ -16,20 +22,27 @@ SERVER_PACKAGES=(haproxy pdns-server pdns-backend-sqlite3 bind9-dnsutils sqlite3
 PACKAGES+=("${SERVER_PACKAGES[@]}")
 # moto_server comes from pip (below); pip needs python3 and python3-pip first.
 command -v moto_server >/dev/null || PACKAGES+=(python3 python3-pip)
-case "${1:-}" in
-    "") ;;
-    --bench) PACKAGES+=(prometheus-blackbox-exporter python3) ;;
-    *) echo "usage: $0 [--bench]" >&2; exit 2 ;;
-esac
+list=0
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --bench) PACKAGES+=(prometheus-blackbox-exporter python3) ;;
+        --list) list=1 ;;
+        --also)
+            [ $# -ge 2 ] || { echo "usage: $0 [--bench] [--list] [--also PACKAGE]..." >&2; exit 2; }
+            PACKAGES+=("$2"); shift ;;
+        *) echo "usage: $0 [--bench] [--list] [--also PACKAGE]..." >&2; exit 2 ;;
+    esac
+    shift
+done
+if [ $list = 1 ]; then
+    printf '%s\n' "${PACKAGES[@]}" | sort -u
+    exit 0
+fi
 SWIFT=${SWIFT:-swift}
-
-installed() {
-    dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed$'
-}
 
 missing=()
 for package in "${PACKAGES[@]}"; do
-    installed "$package" || missing+=("$package")
+    package_installed "$package" || missing+=("$package")
 done
 
 if [ ${#missing[@]} -gt 0 ]; then
@@ -41,7 +54,7 @@ if [ ${#missing[@]} -gt 0 ]; then
         }
         SUDO=(sudo)
     fi
-    echo "install-deps: installing ${missing[*]}"
+    echo "install-deps: missing ${missing[*]}; installing with apt-get"
     # Packaged services (haproxy, pdns) must not start on their default ports: the tests
     # start their own on free ports. A policy-rc.d that exits 101 tells invoke-rc.d "no";
     # ours is put in place only when a server package is missing and none exists already,
@@ -72,12 +85,13 @@ if [ ${#missing[@]} -gt 0 ]; then
     fi
     still=()
     for package in "${missing[@]}"; do
-        installed "$package" || still+=("$package")
+        package_installed "$package" || still+=("$package")
     done
     if [ ${#still[@]} -gt 0 ]; then
         echo "install-deps: still missing after apt-get install: ${still[*]}" >&2
         exit 1
     fi
+    echo "install-deps: installed ${missing[*]}"
 else
     echo "install-deps: all packages present (${PACKAGES[*]})"
 fi
@@ -106,4 +120,4 @@ $(printf '%s\n' "$version" | sed 's/^/    /')
 MSG
     exit 1
 fi
-echo "install-deps: $(printf '%s\n' "$version" | head -n 1)"
+echo "install-deps: ${version%%$'\n'*}"

@@ -1,4 +1,14 @@
 # Shared by scripts/*.sh: source it after `cd` to the repository root.
+#
+# Under `set -o pipefail` never end a pipeline with a reader that may stop early
+# (`grep -q`, `head`): the writer then dies of SIGPIPE and the whole pipeline "fails" at
+# random. Capture the output first, or ask a command that answers with its exit status.
+
+# True when Debian package $1 is installed. dpkg-query prints only the status word, so no
+# pipeline is involved (`dpkg -s | grep -q` misfired about one check in three).
+package_installed() {
+    [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]
+}
 
 # A free TCP port on 127.0.0.1 (python3 when present, else a scan with ss).
 free_port() {
@@ -8,7 +18,7 @@ free_port() {
     fi
     local port
     for port in $(seq 17400 17499); do
-        if ! ss -Htln "sport = :$port" | grep -q .; then echo "$port"; return; fi
+        if [ -z "$(ss -Htln "sport = :$port")" ]; then echo "$port"; return; fi
     done
     echo "no free port in 17400-17499" >&2
     return 1

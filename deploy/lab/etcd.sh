@@ -28,7 +28,11 @@ alive() {
     return 0
 }
 
-healthy() { curl -sf --max-time 1 "http://127.0.0.1:${CLIENT[$1]}/health" | grep -q '"health":"true"'; }
+healthy() {
+    local body
+    body=$(curl -sf --max-time 1 "http://127.0.0.1:${CLIENT[$1]}/health") || return 1
+    [[ $body == *'"health":"true"'* ]]
+}
 
 cmd_start() {
     command -v etcd >/dev/null || die "etcd not found (scripts/install-deps.sh installs etcd-server)"

@@ -110,7 +110,7 @@ CFG
     haproxy -db -f "$dir/haproxy.cfg" >"$dir/haproxy.log" 2>&1 &
     echo $! >"$dir/haproxy.pid"
     wait_until "HAProxy's runtime API" "$dir/haproxy.log" \
-        bash -c "echo 'show info' | timeout 1 bash -c 'exec 3<>/dev/tcp/127.0.0.1/$HAPROXY_ADMIN; cat >&3; cat <&3' | grep -q Version"
+        bash -c "info=\$(echo 'show info' | timeout 1 bash -c 'exec 3<>/dev/tcp/127.0.0.1/$HAPROXY_ADMIN; cat >&3; cat <&3'); [[ \$info == *Version* ]]"
 }
 
 start_powerdns() {
