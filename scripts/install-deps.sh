@@ -17,8 +17,9 @@ PACKAGES=(libcurl4-openssl-dev libssl-dev libsqlite3-dev libpq-dev nginx-light o
 # with its sqlite backend (HTTP API), dig to query it, sqlite3 to create its database,
 # PostgreSQL 15 (primary + streaming replica, run as user postgres), etcd 3.4 (a 3-member
 # cluster for the quorum tests), Prometheus (promtool checks the rules and a /metrics
-# scrape) and Chromium (headless, for the status page's browser test).
-SERVER_PACKAGES=(haproxy pdns-server pdns-backend-sqlite3 bind9-dnsutils sqlite3 postgresql-15 etcd-server etcd-client prometheus chromium)
+# scrape), Chromium (headless, for the status page's browser test) and OpenSSH (an sshd
+# on loopback, and the ssh client, for commands on a database host).
+SERVER_PACKAGES=(haproxy pdns-server pdns-backend-sqlite3 bind9-dnsutils sqlite3 postgresql-15 etcd-server etcd-client prometheus chromium openssh-server openssh-client)
 PACKAGES+=("${SERVER_PACKAGES[@]}")
 # moto_server comes from pip (below); pip needs python3 and python3-pip first.
 command -v moto_server >/dev/null || PACKAGES+=(python3 python3-pip)
