@@ -40,7 +40,8 @@ let package = Package(
         // libpq (PostgreSQL client): the only module that includes libpq-fe.h.
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         // Blocking libpq connections on dedicated threads, bounded and cancellable (postgres plugin and check).
-        .target(name: "PGWire", dependencies: ["CLibPQ"]),
+        // FailoverCore for the shared model of what a server is (DatabaseObservation).
+        .target(name: "PGWire", dependencies: ["CLibPQ", "FailoverCore"]),
         .target(name: "Probes", dependencies: ["FailoverCore", "CurlHTTP", "PGWire"]),
         .target(name: "Coordination", dependencies: ["FailoverCore", "CurlHTTP"]),
         // Alerts: rendering for PagerDuty, Slack and webhooks, and delivery from the outbox.
@@ -99,7 +100,7 @@ let package = Package(
         // Test kit: manual clock, recording fakes, scenario runner, server harness.
         .target(
             name: "FailoverTesting",
-            dependencies: ["FailoverCore", "Coordination", .product(name: "Yams", package: "Yams")]
+            dependencies: ["FailoverCore", "Coordination", "PGWire", .product(name: "Yams", package: "Yams")]
         ),
         .testTarget(
             name: "FailoverCoreTests",

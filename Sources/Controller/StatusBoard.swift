@@ -26,6 +26,8 @@ actor StatusBoard {
         /// The streak that made this controller's verdict down: its last good and first
         /// failed round (the start of an incident's RTO).
         var downStreak: (lastOK: Timestamp?, firstFail: Timestamp?) = (nil, nil)
+        /// The last successful `postgres` check's reading of the site's database, and when.
+        var database: (observation: DatabaseObservation, at: Timestamp)?
     }
 
     let controllerID: String
@@ -51,7 +53,7 @@ actor StatusBoard {
     let alertsConfigured: Bool
     /// Each group's sites, for split-brain detection.
     let groupSites: [(group: String, sites: [String])]
-    /// Groups in which two or more sites claim the database primary role right now.
+    /// Groups in which two or more sites run a writable database primary right now.
     private var splitGroups: Set<String> = []
     /// The sequence of the last coordination view taken in.
     private var appliedSequence: UInt64 = 0
@@ -92,6 +94,9 @@ actor StatusBoard {
         guard var entry = sites[site] else { return }
         let effects = entry.fsm.observe(round.outcome(require: entry.config.require), at: round.at)
         entry.checks = round.results
+        if let observation = round.results.lazy.compactMap(\.database).first {
+            entry.database = (observation, round.at)
+        }
         entry.dirty = true
         sites[site] = entry
         var changed = false
@@ -103,7 +108,7 @@ actor StatusBoard {
             record(transition, of: entry.config, round: round)
             changed = changed || transition.changesVerdict
         }
-        if round.results.contains(where: { $0.role != nil }) { checkSplitBrain(site: site, at: round.at) }
+        if round.results.contains(where: { $0.kind == "postgres" }) { checkSplitBrain(site: site, at: round.at) }
         // A vote that could not be published is retried every round until it is.
         if changed || entry.voteUnpublished {
             let published = await publishAndTally(site: site, verdict: entry.fsm.verdict, since: entry.fsm.since ?? round.at)
@@ -219,23 +224,35 @@ actor StatusBoard {
     }
 
     /// Records a split brain: two or more sites of a group whose latest `postgres` check says
-    /// they are the primary. Once per episode; the episode ends when at most one claims it.
+    /// they run a writable primary (a fenced old primary is not one). Once per episode, and
+    /// its end once (which resolves the alert). While the group runs a failover of its own,
+    /// the old and new primary overlap by design for a moment: that is not recorded.
     private func checkSplitBrain(site: String, at: Timestamp) {
         for (group, members) in groupSites where members.contains(site) {
-            let claiming = members.filter { name in sites[name]?.checks.contains { $0.role == "primary" } == true }
-            guard claiming.count >= 2 else {
-                splitGroups.remove(group)
+            let writable = members.filter { name in sites[name]?.checks.contains { $0.database?.writable == true } == true }
+            let running = groupStatuses.first { $0.name == group }?.run != nil
+            guard writable.count >= 2, !running else {
+                if writable.count < 2, splitGroups.remove(group) != nil { recordSplitBrainEnded(group, at: at) }
                 continue
             }
             guard !splitGroups.contains(group) else { continue }
             splitGroups.insert(group)
             let message =
-                "split brain in group \(group): sites \(claiming.joined(separator: " and ")) all report the PostgreSQL primary role; fence the one that is not the group's primary"
+                "split brain in group \(group): sites \(writable.joined(separator: " and ")) all run a writable PostgreSQL primary; fence the one that is not the group's primary"
             logger.critical("\(message)", metadata: ["group": "\(group)"])
-            var details: [String: JSONValue] = ["message": .string(message), "sites": .array(claiming.map(JSONValue.string))]
+            var details: [String: JSONValue] = ["message": .string(message), "sites": .array(writable.map(JSONValue.string))]
             if anotherLeads { details["alert"] = .bool(false) }
             append(Event(at: at, controller: controllerID, group: group, kind: .splitBrain, details: .object(details)))
         }
+    }
+
+    /// Records that a group's split brain ended.
+    private func recordSplitBrainEnded(_ group: String, at: Timestamp) {
+        let message = "split brain in group \(group) ended: at most one site runs a writable PostgreSQL primary"
+        logger.notice("\(message)", metadata: ["group": "\(group)"])
+        var details: [String: JSONValue] = ["message": .string(message)]
+        if anotherLeads { details["alert"] = .bool(false) }
+        append(Event(at: at, controller: controllerID, group: group, kind: .splitBrainEnded, details: .object(details)))
     }
 
     /// Whether another controller leads: what every controller records (quorum verdicts,
@@ -307,11 +324,18 @@ actor StatusBoard {
                 lastOK: down ? entry.downStreak.lastOK : entry.fsm.lastOK, firstFail: down ? entry.downStreak.firstFail : nil,
                 latencyMs: totals.isEmpty ? nil : totals.reduce(0, +) / Double(totals.count),
                 lag: entry.checks.first { $0.lagBytes != nil || $0.lagSeconds != nil }
-                    .map { ReplicationLag(bytes: $0.lagBytes, seconds: $0.lagSeconds) })
+                    .map { ReplicationLag(bytes: $0.lagBytes, seconds: $0.lagSeconds) },
+                database: entry.database?.observation, databaseSeenAt: entry.database?.at)
         }
         return WorldSnapshot(
             at: now, canAct: canAct, whyNot: canAct ? nil : whyNot, sites: views, needed: needed,
             members: coordination.members.count)
+    }
+
+    /// The last successful `postgres` check's reading of `site`'s database, and when it was
+    /// read (the `postgres` plugin measures a failover's data at risk against it).
+    func lastDatabase(of site: String) -> (observation: DatabaseObservation, at: Timestamp)? {
+        sites[site]?.database
     }
 
     /// Connects the group supervisor: where snapshots go, and its status source.

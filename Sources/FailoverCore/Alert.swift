@@ -25,6 +25,7 @@ public enum AlertKind: String, Sendable, Equatable, CaseIterable, Codable {
     case drillFinished = "drill_finished"
     case certificateExpiring = "certificate_expiring"
     case splitBrain = "split_brain"
+    case splitBrainEnded = "split_brain_ended"
     case quorumLost = "quorum_lost"
     case quorumRegained = "quorum_regained"
     case controllerLost = "controller_lost"

@@ -15,7 +15,7 @@
 /// | `failover_succeeded` | `failover_succeeded` (drill: `drill_finished`) | resolve, info, incident id |
 /// | `quorum_lost` / `quorum_regained` | `quorum_lost` / `quorum_regained` | trigger critical / resolve, `quorum:CONTROLLER` |
 /// | `controller_lost` | `controller_lost` | trigger, error, `controller:NAME` |
-/// | `split_brain` | `split_brain` | trigger, critical, `split-brain:GROUP` |
+/// | `split_brain` / `split_brain_ended` | `split_brain` / `split_brain_ended` | trigger critical / resolve, `split-brain:GROUP` |
 public enum AlertRules {
     /// The alerts `event` (already stored, so with its id) gives; usually none or one.
     public static func alerts(for event: Event) -> [Alert] {
@@ -63,6 +63,7 @@ public enum AlertRules {
         case .controllerLost:
             return (.controllerLost, .trigger, .error, "controller:\(event.details["member"]?.stringValue ?? "?")", "no-quorum.md")
         case .splitBrain: return (.splitBrain, .trigger, .critical, "split-brain:\(event.group ?? "?")", "split-brain.md")
+        case .splitBrainEnded: return (.splitBrainEnded, .resolve, .info, "split-brain:\(event.group ?? "?")", nil)
         default: return nil
         }
     }

@@ -42,17 +42,26 @@ public enum Election {
         -> ElectionResult
     {
         let candidates = group.sites.filter { $0 != current }.map { name in
-            candidate(name, group: group, snapshot: snapshot, force: force)
+            candidate(name, group: group, snapshot: snapshot, force: force, primary: current)
         }
         let ranked = candidates.sorted(by: better)
         return ElectionResult(target: ranked.first { $0.ineligible == nil }?.site, candidates: ranked)
     }
 
-    /// One site judged as a target of `group`.
-    public static func candidate(_ name: String, group: GroupConfig, snapshot: WorldSnapshot, force: Bool) -> Candidate {
+    /// One site judged as a target of `group` replacing `primary` (the group's current
+    /// primary). A site whose database is not a replica of the primary's is ineligible even
+    /// when forced: promoting it would lose everything written since it diverged.
+    public static func candidate(
+        _ name: String, group: GroupConfig, snapshot: WorldSnapshot, force: Bool, primary: String? = nil
+    ) -> Candidate {
         let site = snapshot.site(name)
         var why: String?
-        if site.verdict != .up, !force {
+        if let database = site.database, let primary,
+            let refusal = DatabaseEligibility.refusal(
+                database, primary: snapshot.site(primary).database, primaryName: primary)
+        {
+            why = refusal
+        } else if site.verdict != .up, !force {
             why = "verdict \(site.verdict.rawValue)"
         } else if let max = group.maxLagBytes, let bytes = site.lag?.bytes, bytes > max, !force {
             why = "lag \(bytes) B above max_lag \(max) B"

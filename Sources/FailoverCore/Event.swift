@@ -44,8 +44,10 @@ public enum EventKind: String, Sendable, Equatable, CaseIterable, Codable {
     case quorumRegained = "quorum_regained"
     /// A member controller's lease expired (its votes no longer count).
     case controllerLost = "controller_lost"
-    /// Two sites of a group claim to be primary.
+    /// Two sites of a group run a writable PostgreSQL primary.
     case splitBrain = "split_brain"
+    /// The split brain of a group ended: at most one writable primary again.
+    case splitBrainEnded = "split_brain_ended"
     /// This controller became the leader, or stopped being it (etcd coordination).
     case leaderChanged = "leader_changed"
 }

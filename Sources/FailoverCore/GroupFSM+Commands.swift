@@ -109,7 +109,7 @@ extension GroupFSM {
             throw GroupRefusal("\(to) is not a site of \(config.name) (its sites: \(config.sites.joined(separator: ", ")))")
         }
         guard to != state.primary else { throw GroupRefusal("\(to) is already the primary of \(config.name)") }
-        let candidate = Election.candidate(to, group: config, snapshot: snapshot, force: force)
+        let candidate = Election.candidate(to, group: config, snapshot: snapshot, force: force, primary: state.primary)
         if let why = candidate.ineligible {
             throw GroupRefusal("\(to) is not eligible: \(why) (--force overrides, at your risk)")
         }

@@ -112,7 +112,7 @@ public struct GroupFSM: Sendable, Equatable {
             state.failbackVetoed != upSince
         else { return [] }
         if let last = state.lastAutomaticAt, snapshot.at < last.advanced(by: config.cooldown) { return [] }
-        let candidate = Election.candidate(config.primary, group: config, snapshot: snapshot, force: false)
+        let candidate = Election.candidate(config.primary, group: config, snapshot: snapshot, force: false, primary: state.primary)
         guard candidate.ineligible == nil else { return [] }
         var run = newRun(.failback, to: config.primary, automatic: true, planned: true)
         run.homeSince = upSince
@@ -125,7 +125,7 @@ public struct GroupFSM: Sendable, Equatable {
     private mutating func returnAfterDrill(_ snapshot: WorldSnapshot) -> [GroupEffect] {
         guard let home = state.pendingReturn else { return [] }
         state.pendingReturn = nil
-        let candidate = Election.candidate(home, group: config, snapshot: snapshot, force: false)
+        let candidate = Election.candidate(home, group: config, snapshot: snapshot, force: false, primary: state.primary)
         if let why = candidate.ineligible {
             let message = "not switching \(config.name) back to \(home) after the drill: \(home) is not eligible (\(why))"
             return [.event(GroupEvent(kind: .failoverHeld, site: home, epoch: state.epoch, message: message, details: ["reason": .string("failback_target_ineligible")]))]

@@ -105,8 +105,10 @@ public struct ProbeResult: Sendable, Equatable, Codable {
     public var certDaysLeft: Int?
     /// A readable error, already free of secrets.
     public var error: String?
-    /// For `postgres` checks: `primary` or `replica`.
+    /// For `postgres` checks: `primary`, `fenced_primary` or `replica`.
     public var role: String?
+    /// For `postgres` checks: the server's identity, role and WAL positions.
+    public var database: DatabaseObservation?
     /// For `postgres` checks: bytes received but not yet replayed (0 on a primary).
     public var lagBytes: Int64?
     /// For `postgres` checks: seconds since the last replayed transaction while WAL waits
@@ -134,7 +136,7 @@ public struct ProbeResult: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey {
         case check, kind, at, diagnosis, timings, status, error
         case certDaysLeft = "cert_days_left"
-        case role, lagBytes = "lag_bytes", lagSeconds = "lag_seconds"
+        case role, database, lagBytes = "lag_bytes", lagSeconds = "lag_seconds"
     }
 
     public init(from decoder: Decoder) throws {
@@ -149,6 +151,7 @@ public struct ProbeResult: Sendable, Equatable, Codable {
         timings = try c.decode(ProbeTimings.self, forKey: .timings)
         error = try c.decodeIfPresent(String.self, forKey: .error)
         role = try c.decodeIfPresent(String.self, forKey: .role)
+        database = try c.decodeIfPresent(DatabaseObservation.self, forKey: .database)
         lagBytes = try c.decodeIfPresent(Int64.self, forKey: .lagBytes)
         lagSeconds = try c.decodeIfPresent(Double.self, forKey: .lagSeconds)
     }
@@ -164,6 +167,7 @@ public struct ProbeResult: Sendable, Equatable, Codable {
         try c.encodeIfPresent(certDaysLeft, forKey: .certDaysLeft)
         try c.encodeIfPresent(error, forKey: .error)
         try c.encodeIfPresent(role, forKey: .role)
+        try c.encodeIfPresent(database, forKey: .database)
         try c.encodeIfPresent(lagBytes, forKey: .lagBytes)
         try c.encodeIfPresent(lagSeconds, forKey: .lagSeconds)
     }

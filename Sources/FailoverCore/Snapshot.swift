@@ -34,12 +34,20 @@ public struct SiteSnapshot: Sendable, Equatable {
     public var latencyMs: Double?
     /// Replication lag, when a check reports it.
     public var lag: ReplicationLag?
+    /// The last successful `postgres` check's reading of the site's database (kept while
+    /// later checks fail: the old primary's last position is the RPO's reference).
+    public var database: DatabaseObservation?
+    /// When `database` was read.
+    public var databaseSeenAt: Timestamp?
 
     /// Creates a site snapshot.
     public init(
         name: String, verdict: Verdict, since: Timestamp? = nil, lastOK: Timestamp? = nil, firstFail: Timestamp? = nil,
-        latencyMs: Double? = nil, lag: ReplicationLag? = nil
+        latencyMs: Double? = nil, lag: ReplicationLag? = nil, database: DatabaseObservation? = nil,
+        databaseSeenAt: Timestamp? = nil
     ) {
+        self.database = database
+        self.databaseSeenAt = databaseSeenAt
         self.name = name
         self.verdict = verdict
         self.since = since

@@ -169,10 +169,36 @@ public struct StatusReport: Sendable, Equatable, Codable {
         self.sites = sites
         self.groups = groups
         (level, problems) = StatusReport.assess(coordination: coordination, sites: sites)
-        for (level, problem) in groups.compactMap(StatusReport.assess) {
+        for (level, problem) in groups.compactMap(StatusReport.assess) + groups.flatMap({ Self.assessDatabases($0, sites) }) {
             self.level = max(self.level, level)
             problems.append(problem)
         }
+    }
+
+    /// The severity a group's databases add, from each site's latest `postgres` check
+    /// (nothing while a failover of the group runs, nor for groups without such checks):
+    /// critical for a writable primary on a site that is not the group's primary (two
+    /// writable primaries), warning when no site streams from the primary on its timeline
+    /// (the next loss of the primary loses data).
+    static func assessDatabases(_ group: GroupStatus, _ sites: [SiteStatus]) -> [(StatusLevel, String)] {
+        guard group.run == nil else { return [] }
+        let databases = group.sites.compactMap { name -> (String, DatabaseObservation)? in
+            sites.first { $0.name == name }?.checks.lazy.compactMap(\.database).first.map { (name, $0) }
+        }
+        guard !databases.isEmpty else { return [] }
+        var found: [(StatusLevel, String)] = []
+        for (name, database) in databases where name != group.primary && database.writable {
+            found.append((.critical, "site \(name) runs a writable PostgreSQL primary but \(group.name)'s primary is \(group.primary): two writable primaries (split brain); fence \(name)"))
+        }
+        let primary = databases.first { $0.0 == group.primary }?.1
+        let healthy = databases.filter { name, database in
+            name != group.primary && database.role == .replica && database.streaming
+                && primary.map { $0.timeline == database.timeline && $0.systemIdentifier == database.systemIdentifier } != false
+        }
+        if healthy.isEmpty {
+            found.append((.warning, "group \(group.name) has no healthy replica streaming from its primary \(group.primary): losing \(group.primary) now loses data (rejoin a replica)"))
+        }
+        return found
     }
 
     /// The severity a group adds: critical when stuck or held with its primary down,

@@ -1,42 +1,89 @@
-/// A server's role and, for a replica, how far replay trails what it received.
+import FailoverCore
+
+/// A server as one query reads it: its identity, role, fence, WAL positions and, for a
+/// replica, how far replay trails what it received.
 public struct PGServerState: Sendable, Equatable {
-    /// `pg_is_in_recovery()`: true on a replica (standby), false on a primary.
-    public var inRecovery: Bool
+    /// What failover needs to know of the server (identity, role, positions).
+    public var observation: DatabaseObservation
     /// `pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())`: WAL bytes
-    /// received but not replayed (0 on a primary, never negative).
+    /// received but not replayed (0 on a primary, never negative). Replay delay, not loss:
+    /// a promotion replays all of it.
     public var lagBytes: Int64
     /// Seconds since the last replayed transaction while WAL waits to be replayed; 0 when
     /// nothing waits (a primary, a caught-up replica).
     public var lagSeconds: Double
+    /// `default_transaction_read_only` as a new session gets it.
+    public var readOnly: Bool
+    /// Roles whose LOGIN a `fence` revoked (they carry the `failoverctl.fenced` setting).
+    public var fencedRoles: [String]
 
-    /// `primary` or `replica`.
-    public var role: String { inRecovery ? "replica" : "primary" }
+    /// `pg_is_in_recovery()`: true on a replica (standby), false on a primary.
+    public var inRecovery: Bool { observation.role == .replica }
+
+    /// `primary`, `fenced_primary` or `replica`.
+    public var role: String { observation.role.rawValue }
 
     /// Creates a state.
-    public init(inRecovery: Bool, lagBytes: Int64, lagSeconds: Double) {
-        self.inRecovery = inRecovery
+    public init(
+        observation: DatabaseObservation, lagBytes: Int64 = 0, lagSeconds: Double = 0, readOnly: Bool = false,
+        fencedRoles: [String] = []
+    ) {
+        self.observation = observation
         self.lagBytes = lagBytes
         self.lagSeconds = lagSeconds
+        self.readOnly = readOnly
+        self.fencedRoles = fencedRoles
     }
 
-    /// One query reading the role and the lag (PostgreSQL 10 and later).
+    /// The setting a `fence` leaves on each role whose LOGIN it revoked, so that a
+    /// promotion or rejoin undoes exactly that and nothing else.
+    public static let fenceMarker = "failoverctl.fenced"
+
+    /// One query reading everything (PostgreSQL 13 and later). The timeline of a primary
+    /// comes from its current WAL file name; a replica's from its WAL receiver, else its
+    /// last restartpoint. A replica's position is what it received, else what it replayed.
     static let query = """
-        SELECT pg_is_in_recovery(),
+        WITH r AS (SELECT status, received_tli, sender_host, sender_port FROM pg_stat_wal_receiver),
+        s AS (SELECT pg_is_in_recovery() AS recovery)
+        SELECT s.recovery,
           GREATEST(COALESCE(pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()), 0), 0)::bigint,
-          CASE WHEN NOT pg_is_in_recovery() OR pg_last_wal_receive_lsn() IS NULL
+          CASE WHEN NOT s.recovery OR pg_last_wal_receive_lsn() IS NULL
                  OR pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn() THEN 0
                ELSE GREATEST(COALESCE(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 0), 0)
-          END::float8
+          END::float8,
+          (pg_control_system()).system_identifier::text,
+          CASE WHEN s.recovery THEN COALESCE((SELECT received_tli FROM r), (pg_control_checkpoint()).timeline_id)
+               ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END,
+          CASE WHEN s.recovery THEN COALESCE(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())
+               ELSE pg_current_wal_lsn() END::text,
+          pg_last_wal_replay_lsn()::text,
+          current_setting('default_transaction_read_only') = 'on',
+          COALESCE((SELECT status = 'streaming' FROM r), false),
+          (SELECT sender_host || ':' || sender_port FROM r),
+          (SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'),
+          (SELECT string_agg(rolname, ',' ORDER BY rolname) FROM pg_roles
+             WHERE EXISTS (SELECT 1 FROM unnest(rolconfig) c WHERE c LIKE 'failoverctl.fenced=%'))
+        FROM s
         """
 }
 
 extension PGSession {
-    /// Reads the server's role and replay lag (`PGServerState.query`).
+    /// Reads the server's identity, role, fence and positions (`PGServerState.query`).
     public func serverState() throws(PGError) -> PGServerState {
         let row = try rows(PGServerState.query).first ?? []
-        guard row.count == 3, let recovery = row[0], let bytes = row[1].flatMap({ Int64($0) }),
-            let seconds = row[2].flatMap({ Double($0) })
-        else { throw PGError(.query, "unexpected answer to the role and lag query: \(row)") }
-        return PGServerState(inRecovery: recovery == "t", lagBytes: bytes, lagSeconds: seconds)
+        guard row.count == 12, let recovery = row[0], let bytes = row[1].flatMap({ Int64($0) }),
+            let seconds = row[2].flatMap({ Double($0) }), let system = row[3], let timeline = row[4].flatMap({ Int($0) })
+        else { throw PGError(.query, "unexpected answer to the server state query: \(row)") }
+        let readOnly = row[7] == "t"
+        let fencedRoles = row[11].map { $0.split(separator: ",").map(String.init) } ?? []
+        let inRecovery = recovery == "t"
+        let role: DatabaseObservation.Role =
+            inRecovery ? .replica : (readOnly || !fencedRoles.isEmpty ? .fencedPrimary : .primary)
+        let observation = DatabaseObservation(
+            systemIdentifier: system, timeline: timeline, role: role, position: row[5].flatMap(WALPosition.init),
+            replayed: inRecovery ? row[6].flatMap(WALPosition.init) : nil, streaming: row[8] == "t",
+            upstream: row[9], streamingReplicas: Int(row[10] ?? "0") ?? 0)
+        return PGServerState(
+            observation: observation, lagBytes: bytes, lagSeconds: seconds, readOnly: readOnly, fencedRoles: fencedRoles)
     }
 }

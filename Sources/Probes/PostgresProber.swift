@@ -2,8 +2,10 @@ import FailoverCore
 import PGWire
 
 /// `postgres` checks: connect with the check's DSN (libpq, on a thread of its own per
-/// probe), read the role (`pg_is_in_recovery()`) and the replay lag, and report them in
-/// `ProbeResult.role`, `lagBytes` and `lagSeconds`.
+/// probe), read the server's identity, role (primary, fenced primary, replica), WAL
+/// positions and replay lag, and report them in `ProbeResult.database`, `role`, `lagBytes`
+/// and `lagSeconds`. The old primary's last position seen here is what a failover's RPO
+/// (data at risk) is measured against.
 ///
 /// Guarantees: returns within `timeout` (plus scheduling slack) and never throws; passes
 /// when the server answers the query, except that a replica lagging more than the check's
@@ -17,6 +19,7 @@ struct PostgresProber: Sendable {
         do {
             let state = try await PGClient.run(dsn: check.dsn, timeout: timeout) { try $0.serverState() }
             result.role = state.role
+            result.database = state.observation
             result.lagBytes = state.lagBytes
             result.lagSeconds = state.lagSeconds
             if let maxLag = check.maxLag, state.inRecovery, state.lagBytes > maxLag {

@@ -69,6 +69,9 @@ enum StatusTable {
         var text = r.diagnosis.label
         if let status = r.status, status > 0 { text += " \(status)" }
         if let days = r.certDaysLeft { text += " cert \(days)d" }
+        if let database = r.database {
+            text += " " + database.summary + (database.role == .replica ? ", lag \(r.lagBytes ?? 0) B" : "")
+        }
         if let error = r.error, r.diagnosis != .ok {
             text += ": " + (error.count > 72 ? error.prefix(71) + "…" : error)
         }

@@ -83,7 +83,7 @@ final class WakeupTests: XCTestCase {
 /// Two sites of a group that both report the PostgreSQL primary role are a split brain:
 /// one `split_brain` event per episode, which alerts.
 final class SplitBrainTests: XCTestCase {
-    func testTwoPrimariesInAGroupAreRecordedOncePerEpisode() async throws {
+    func testTwoWritablePrimariesAreRecordedOncePerEpisodeAFencedOneIsNotAndTheEndResolves() async throws {
         let wall = ManualWallClock()
         let store = try EventStore.inMemory()
         let sites = ["east", "west"].map { name in
@@ -95,22 +95,30 @@ final class SplitBrainTests: XCTestCase {
         let board = StatusBoard(
             config: config, startedAt: wall.now(), store: store, coordinator: LocalCoordinator(id: "c1"), wallClock: wall,
             logger: Logger(label: "test"))
-        func round(_ site: String, _ role: String) async {
+        func round(_ site: String, _ role: DatabaseObservation.Role) async {
             var result = ProbeResult(check: "db", kind: "postgres", at: wall.now(), diagnosis: .ok, timings: ProbeTimings(total: 1))
-            result.role = role
+            result.role = role.rawValue
+            result.database = DatabaseObservation(systemIdentifier: "1", timeline: 1, role: role, position: WALPosition(1))
             await board.roundFinished(site: site, round: ProbeRound(at: wall.now(), results: [result]), lateness: .zero)
         }
-        await round("east", "primary")
-        await round("west", "replica")
-        await round("west", "primary")  // promoted while east still runs as primary
-        await round("east", "primary")
-        await round("west", "primary")
-        await round("east", "replica")  // fenced and rejoined: the episode ends
-        await round("east", "primary")  // a second episode
+        await round("east", .primary)
+        await round("west", .replica)
+        await round("west", .primary)  // promoted while east still takes writes
+        await round("east", .primary)
+        await round("west", .primary)
+        await round("east", .fencedPrimary)  // fenced: no longer a second writable primary, the episode ends
+        await round("east", .replica)  // rejoined
+        await round("east", .primary)  // a second episode
         let splits = try store.events(EventQuery(kinds: [.splitBrain]))
         XCTAssertEqual(splits.count, 2)
         XCTAssertEqual(splits.first?.group, "web")
-        XCTAssertEqual(splits.first?.details["message"]?.stringValue?.contains("sites east and west all report the PostgreSQL primary role"), true)
-        XCTAssertEqual(AlertRules.alerts(for: splits[0]).first?.kind, .splitBrain)
+        XCTAssertEqual(splits.first?.details["message"]?.stringValue?.contains("sites east and west all run a writable PostgreSQL primary"), true)
+        guard let first = splits.first else { return }
+        XCTAssertEqual(AlertRules.alerts(for: first).first?.kind, .splitBrain)
+        let ended = try store.events(EventQuery(kinds: [.splitBrainEnded]))
+        XCTAssertEqual(ended.count, 1)
+        guard let end = ended.first else { return }
+        XCTAssertEqual(AlertRules.alerts(for: end).first?.action, .resolve)
+        XCTAssertEqual(AlertRules.alerts(for: end).first?.key, AlertRules.alerts(for: first).first?.key)
     }
 }
