@@ -13,16 +13,19 @@ public struct PluginRegistry: Sendable {
     private let haproxy = HAProxyAction()
     private let powerdns = PowerDNSAction()
     private let cloudflare = CloudflareAction()
-    private let postgres = PostgresAction()
+    private let postgres: PostgresAction
     private let route53 = Route53Action()
     private let elbv2 = ELBv2Action()
 
-    /// Creates a registry. `plugins` is keyed by `ActionSpec.plugin` (`exec`, ...).
+    /// Creates a registry. `plugins` is keyed by `ActionSpec.plugin` (`exec`, ...);
+    /// `postgres` is the built-in PostgreSQL plugin (the controller gives it the checks'
+    /// readings).
     public init(
-        exec: any ActionPlugin = ExecAction(), verify: (any ActionPlugin)? = nil,
+        exec: any ActionPlugin = ExecAction(), verify: (any ActionPlugin)? = nil, postgres: PostgresAction = PostgresAction(),
         plugins: [String: any ActionPlugin] = [:]
     ) {
         self.exec = exec
+        self.postgres = postgres
         self.verify = verify
         self.plugins = plugins
     }

@@ -137,8 +137,11 @@ public struct ControllerRuntime: Sendable {
         let exec = ExecAction(secrets: secrets, logger: logger)
         let verify = VerifyAction(sites: config.sites, prober: prober, clock: ContinuousClock(), wallClock: wallClock)
         let observer = StepEvents(controller: config.id, store: store, wallClock: wallClock, secrets: secrets, logger: logger)
+        let postgres = PostgresAction(
+            lastSeen: { [board] site in await board.lastDatabase(of: site) }, wallClock: wallClock,
+            logger: logger)
         let runner = StepRunner(
-            registry: PluginRegistry(exec: exec, verify: verify, plugins: plugins), observer: observer,
+            registry: PluginRegistry(exec: exec, verify: verify, postgres: postgres, plugins: plugins), observer: observer,
             wallClock: wallClock, backoff: backoff)
         return GroupSupervisor(
             config: config, store: store, board: board, runner: runner, hooks: exec, wallClock: wallClock, logger: logger,

@@ -18,7 +18,7 @@ struct PlanLoader {
 
     static let stepKeys: Set<String> = ["exec", "on_failure", "optional", "retries", "step", "timeout"]
     /// The kinds a step may name (exec needs its command, so it has its own form).
-    static let namedKinds: [StepKind] = [.drain, .fence, .promote, .ready, .dns, .verify]
+    static let namedKinds: [StepKind] = [.drain, .fence, .promote, .ready, .dns, .verify, .rejoin]
     static let optionalOnlyForActions =
         "only applies to drain, fence, promote and dns steps (the ones that use site actions)"
 
@@ -62,7 +62,7 @@ struct PlanLoader {
     private func namedStep(_ r: YAMLReader) throws -> PlanStep {
         let kind = try Self.kind(named: try r.requiredString("step")) { r.error("step", $0) }
         let optional = try r.bool("optional")
-        if optional != nil, !StepKind.siteActionKinds.contains(kind) {
+        if optional != nil, !StepKind.siteActionKinds.contains(kind), kind != .rejoin {
             throw r.error("optional", Self.optionalOnlyForActions)
         }
         return PlanStep(kind: kind, optional: optional ?? false)

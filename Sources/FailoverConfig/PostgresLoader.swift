@@ -8,13 +8,20 @@ import Foundation
 /// promote: { postgres: { dsn: "host=10.0.0.5 port=5432 user=postgres", promote_timeout: 60s, max_lag: 16MB } }
 /// ```
 ///
-/// Only `fence` and `promote` can use the plugin. Errors never quote the DSN's password:
+/// ```yaml
+/// fence:   { postgres: { dsn: "...", mode: stop, host: { ssh: postgres@db-east, data_directory: /var/lib/postgresql/15/main } } }
+/// ```
+///
+/// Only `fence` and `promote` can use the plugin (a `rejoin` plan step uses the old
+/// primary's, which needs a `host`). Errors never quote the DSN's password:
 /// they show it redacted (`PostgresDSN.redacted`).
 struct PostgresLoader {
     /// The `postgres:` mapping.
     let reader: YAMLReader
 
-    static let keys: Set<String> = ["dsn", "mode", "promote_timeout", "max_lag"]
+    static let keys: Set<String> = [
+        "dsn", "mode", "promote_timeout", "max_lag", "fence_roles", "host", "primary_conninfo",
+    ]
     /// The steps the plugin performs.
     static let kinds: [StepKind] = [.fence, .promote]
 
@@ -29,7 +36,27 @@ struct PostgresLoader {
             options.promoteTimeout = timeout
         }
         options.maxLag = try reader.byteSize("max_lag")
+        options.fenceRoles = try fenceRoles()
+        if let host = try reader.object("host") { options.host = try DatabaseHostLoader(reader: host).load() }
+        if options.mode == .stop, options.host == nil {
+            throw reader.error("mode", "stop needs a host block (how to reach the database's host to stop the server)")
+        }
+        if reader.has("primary_conninfo") { options.primaryConninfo = try Self.dsn("primary_conninfo", reader) }
         return options
+    }
+
+    /// `fence_roles`: a list of PostgreSQL role names (letters, digits, `_`, `$`, `-`, `.`).
+    private func fenceRoles() throws -> [String] {
+        guard let nodes = try reader.sequence("fence_roles") else { return [] }
+        return try nodes.map { node in
+            let name = try reader.scalarText(node, key: "fence_roles")
+            let allowed = !name.isEmpty && name.count <= 63
+                && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "_$-.".contains($0)) }
+            guard allowed else {
+                throw reader.error("fence_roles", "\"\(name)\" is not a role name (letters, digits, _ $ - ., at most 63)", node: node)
+            }
+            return name
+        }
     }
 
     /// Throws unless a `postgres` action is configured for a step it can perform.

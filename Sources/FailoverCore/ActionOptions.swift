@@ -188,8 +188,11 @@ extension Duration {
 public struct PostgresOptions: Sendable, Equatable {
     /// How `fence` stops an old primary that is still reachable.
     public enum FenceMode: String, Sendable, Equatable, CaseIterable {
-        /// `ALTER SYSTEM SET default_transaction_read_only = on`, reload, terminate clients.
+        /// `fence_roles`' LOGIN revoked, `ALTER SYSTEM SET default_transaction_read_only = on`,
+        /// reload, every other client session terminated.
         case readOnly = "read_only"
+        /// The server stopped on its host (fast shutdown): needs a `host` block.
+        case stop
     }
 
     /// The libpq connection string of the site's database (`postgres://user:pass@host:port/db`
@@ -199,16 +202,33 @@ public struct PostgresOptions: Sendable, Equatable {
     public var mode: FenceMode
     /// How long `pg_promote` may wait for the promotion (`wait_seconds`).
     public var promoteTimeout: Duration
-    /// When set, `promote` refuses (permanently) a replica lagging more bytes than this,
+    /// When set, `promote` refuses (permanently) when the data at risk (the old primary's
+    /// last known WAL position minus what the replica received) exceeds this many bytes,
     /// unless the run is forced.
     public var maxLag: Int64?
+    /// The application roles whose LOGIN `fence` revokes (and a promotion restores): with
+    /// them a client cannot undo the fence with `SET default_transaction_read_only = off`.
+    public var fenceRoles: [String]
+    /// How to reach the database's host to stop, start and rewind the server (`rejoin`,
+    /// `mode: stop`); nil when only SQL is available.
+    public var host: DatabaseHost?
+    /// How replicas reach this server once it is primary (the source of `pg_rewind` and
+    /// the `primary_conninfo` a rejoined server gets); nil: `dsn`. Its password is never
+    /// sent: the database host's `~/.pgpass` supplies it.
+    public var primaryConninfo: String?
 
     /// Creates options with the documented defaults.
-    public init(dsn: String, mode: FenceMode = .readOnly, promoteTimeout: Duration = .seconds(60), maxLag: Int64? = nil) {
+    public init(
+        dsn: String, mode: FenceMode = .readOnly, promoteTimeout: Duration = .seconds(60), maxLag: Int64? = nil,
+        fenceRoles: [String] = [], host: DatabaseHost? = nil, primaryConninfo: String? = nil
+    ) {
         self.dsn = dsn
         self.mode = mode
         self.promoteTimeout = promoteTimeout
         self.maxLag = maxLag
+        self.fenceRoles = fenceRoles
+        self.host = host
+        self.primaryConninfo = primaryConninfo
     }
 }
 

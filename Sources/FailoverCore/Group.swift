@@ -1,6 +1,8 @@
 /// The kinds of plan step. `drain` and `fence` use the failed (old) primary's actions;
 /// `promote`, `ready` (back into the load balancer), `dns` and `verify` the target's; `exec`
-/// runs the command written on the step.
+/// runs the command written on the step; `rejoin` (after `verify`, outside the RTO) turns
+/// the old primary's database into a streaming replica of the new one, through the old
+/// primary's `postgres` action and its `host`.
 public enum StepKind: String, Sendable, Equatable, CaseIterable, Codable {
     case drain
     case fence
@@ -8,10 +10,11 @@ public enum StepKind: String, Sendable, Equatable, CaseIterable, Codable {
     case ready
     case dns
     case verify
+    case rejoin
     case exec
 
     /// Whether the step acts on the site being failed away from (else on the target).
-    public var actsOnOldPrimary: Bool { self == .drain || self == .fence }
+    public var actsOnOldPrimary: Bool { self == .drain || self == .fence || self == .rejoin }
 
     /// Step kinds that a site's `actions:` map configures.
     public static let siteActionKinds: [StepKind] = [.drain, .fence, .promote, .ready, .dns]

@@ -26,6 +26,9 @@ public struct ResolvedStep: Sendable, Equatable {
     public var retries: Int
     /// What a failed step does to the plan.
     public var onFailure: FailurePolicy
+    /// For `promote`: the old primary's action of the same plugin (its `fence`, else its
+    /// `promote`), so the plugin can read the old primary's identity and last position.
+    public var peer: ActionSpec?
 
     /// Creates a resolved step.
     public init(
@@ -67,6 +70,7 @@ public enum Plan {
     static func resolve(_ step: PlanStep, index: Int, sites: [SiteConfig], from: String, to: String) -> ResolvedStep {
         let site: String?
         let action: ResolvedAction
+        var peer: ActionSpec?
         switch step.kind {
         case .exec:
             site = nil
@@ -74,18 +78,48 @@ public enum Plan {
         case .verify:
             site = to
             action = .verify(site: to)
+        case .rejoin:
+            site = from
+            (action, peer) = rejoin(step, sites: sites, from: from, to: to)
         case .drain, .fence, .promote, .ready, .dns:
             let name = step.kind.actsOnOldPrimary ? from : to
             site = name
             if let spec = sites.first(where: { $0.name == name })?.actions[step.kind] {
                 action = .plugin(spec)
+                if step.kind == .promote, let old = sites.first(where: { $0.name == from }) {
+                    peer = [old.actions[.fence], old.actions[.promote]].compactMap { $0 }
+                        .first { $0.plugin == spec.plugin }
+                }
             } else {
                 let reason = "site \(name) has no \(step.kind.rawValue) action"
                 action = step.optional ? .skip(reason: reason) : .unavailable(reason: reason)
             }
         }
-        return ResolvedStep(
+        var resolved = ResolvedStep(
             index: index, kind: step.kind, site: site, action: action, timeout: step.timeout, retries: step.retries,
             onFailure: step.onFailure)
+        resolved.peer = peer
+        return resolved
+    }
+
+    /// A `rejoin` step: the old primary's `postgres` action that has a `host` (its `fence`,
+    /// else its `promote`), with the target's `postgres` action as the source to follow.
+    static func rejoin(_ step: PlanStep, sites: [SiteConfig], from: String, to: String)
+        -> (ResolvedAction, ActionSpec?)
+    {
+        let old = sites.first { $0.name == from }
+        let new = sites.first { $0.name == to }
+        let withHost = [old?.actions[.fence], old?.actions[.promote]].compactMap { $0 }.first { spec in
+            if case .postgres(let options) = spec { return options.host != nil }
+            return false
+        }
+        let source = [new?.actions[.promote], new?.actions[.fence]].compactMap { $0 }.first { $0.plugin == "postgres" }
+        guard let withHost, let source else {
+            let reason =
+                withHost == nil
+                ? "site \(from) has no postgres action with a host block" : "site \(to) has no postgres action to follow"
+            return (step.optional ? .skip(reason: reason) : .unavailable(reason: reason), nil)
+        }
+        return (.plugin(withHost), source)
     }
 }

@@ -1,3 +1,4 @@
+import FailoverCore
 import Foundation
 
 #if canImport(Glibc)
@@ -27,14 +28,15 @@ public final class PostgresCluster: @unchecked Sendable {
     /// The streaming replica of `primary`.
     public let replica: PostgresNode
 
-    /// Creates both servers and waits until the replica streams.
-    public init(timeout: Duration = .seconds(60)) throws {
+    /// Creates both servers and waits until the replica streams. `walLogHints` off makes
+    /// a cluster that `pg_rewind` refuses (no data checksums either).
+    public init(timeout: Duration = .seconds(60), walLogHints: Bool = true) throws {
         guard FileManager.default.isExecutableFile(atPath: Self.bin + "/postgres") else {
             throw HarnessError(.startFailed, "\(Self.bin)/postgres not found (scripts/install-deps.sh installs postgresql-15)")
         }
         directory = try TemporaryDirectory.make(prefix: "fo-pg")
         try PGCommand.chownToPostgres(directory.path)
-        primary = try PostgresNode.initPrimary(in: directory, timeout: timeout)
+        primary = try PostgresNode.initPrimary(in: directory, timeout: timeout, walLogHints: walLogHints)
         try primary.psql(
             "CREATE ROLE \(Self.passwordUser) LOGIN SUPERUSER PASSWORD '\(Self.password)'")
         replica = try PostgresNode.cloneReplica(of: primary, in: directory, timeout: timeout)
@@ -44,8 +46,8 @@ public final class PostgresCluster: @unchecked Sendable {
     }
 
     /// `init` for async tests, off the cooperative pool.
-    public static func start(timeout: Duration = .seconds(60)) async throws -> PostgresCluster {
-        try await Blocking.run { try PostgresCluster(timeout: timeout) }
+    public static func start(timeout: Duration = .seconds(60), walLogHints: Bool = true) async throws -> PostgresCluster {
+        try await Blocking.run { try PostgresCluster(timeout: timeout, walLogHints: walLogHints) }
     }
 
     deinit {
@@ -117,7 +119,8 @@ public final class PostgresNode: @unchecked Sendable {
     }
 
     /// Stops the server: SIGINT (fast shutdown) to its PID, then `pg_ctl stop -m immediate`
-    /// if it is still running after 10 s. Idempotent.
+    /// if it is still running after 10 s, or when a test restarted it through `pg_ctl`
+    /// (its `postmaster.pid` is still there). Idempotent.
     public func stop() {
         if process.isRunning {
             kill(process.pid, SIGINT)
@@ -126,6 +129,27 @@ public final class PostgresNode: @unchecked Sendable {
             if process.isRunning { _ = try? PGCommand.asPostgres("pg_ctl", ["stop", "-D", dataDirectory, "-m", "immediate"]) }
         }
         process.stop(grace: .seconds(2))
+        if FileManager.default.fileExists(atPath: dataDirectory + "/postmaster.pid") {
+            _ = try? PGCommand.asPostgres("pg_ctl", ["stop", "-D", dataDirectory, "-m", "immediate", "-w", "-t", "10"])
+        }
+    }
+
+    /// Kills the postmaster with SIGKILL (a crash its children notice) and waits for it.
+    public func killNine() {
+        if process.isRunning { kill(process.pid, SIGKILL) }
+        process.stop(grace: .seconds(10))
+    }
+
+    /// How a `host` block drives this server: `pg_ctl` stop (fast) and start (log beside
+    /// the data directory, its own port on the command line: `pg_rewind` copies the other
+    /// server's `postgresql.conf`, whose port is the other's here on one machine), this
+    /// machine's `pg_rewind`, run as `postgres` when local.
+    public func host(_ access: DatabaseHost.Access) -> DatabaseHost {
+        let bin = PostgresCluster.bin
+        return DatabaseHost(
+            access: access, dataDirectory: dataDirectory, stop: [bin + "/pg_ctl", "-D", dataDirectory, "-m", "fast", "-w", "stop"],
+            start: [bin + "/pg_ctl", "-D", dataDirectory, "-l", dataDirectory + ".restarted.log", "-o", "-p \(port)", "-w", "start"],
+            pgRewind: bin + "/pg_rewind", runAs: access == .local ? "postgres" : nil)
     }
 
     /// Kills the server like a crash (SIGQUIT: immediate shutdown) and waits for it to exit.
@@ -137,7 +161,7 @@ public final class PostgresNode: @unchecked Sendable {
     /// The log's last lines.
     public func logTail() -> String { process.logTail(lines: 60) }
 
-    static func initPrimary(in directory: URL, timeout: Duration) throws -> PostgresNode {
+    static func initPrimary(in directory: URL, timeout: Duration, walLogHints: Bool) throws -> PostgresNode {
         let data = directory.appendingPathComponent("primary").path
         try PGCommand.asPostgres(
             "initdb", ["-D", data, "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8", "--locale=C"])
@@ -152,6 +176,10 @@ public final class PostgresNode: @unchecked Sendable {
             max_wal_senders = 5
             hot_standby = on
             wal_receiver_status_interval = 1s
+            wal_log_hints = \(walLogHints ? "on" : "off")
+            wal_keep_size = '256MB'
+            max_wal_size = '256MB'
+            min_wal_size = '64MB'
             """, to: data + "/postgresql.conf")
         try """
         local all all trust

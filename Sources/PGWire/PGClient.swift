@@ -74,3 +74,28 @@ public enum PGDSN {
         return nil
     }
 }
+
+extension PGDSN {
+    /// `dsn` as `key=value` pairs without its password (libpq then reads the password from
+    /// the `~/.pgpass` of whoever connects); nil when libpq cannot parse it.
+    public static func withoutPassword(_ dsn: String) -> String? {
+        var message: UnsafeMutablePointer<CChar>?
+        guard let options = PQconninfoParse(dsn, &message) else {
+            if let message { PQfreemem(message) }
+            return nil
+        }
+        defer { PQconninfoFree(options) }
+        var pairs: [String] = []
+        var cursor = options
+        while let keyword = cursor.pointee.keyword {
+            let key = String(cString: keyword)
+            if key != "password", let value = cursor.pointee.val {
+                let text = String(cString: value)
+                let quoted = text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'")
+                pairs.append("\(key)='\(quoted)'")
+            }
+            cursor += 1
+        }
+        return pairs.joined(separator: " ")
+    }
+}
