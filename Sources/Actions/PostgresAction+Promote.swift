@@ -34,7 +34,7 @@ extension PostgresJob {
         let writable = try undoFence(session, state: promoted)
         let sentence =
             "promoted \(target) to primary on timeline \(promoted.observation.timeline) (RPO \(rpo.text)\(forced)\(replay))"
-        return ActionReport(changed: [sentence] + writable, lag: rpo.lag)
+        return ActionReport(changed: [sentence] + writable, lag: reference == nil ? nil : rpo.lag)
     }
 
     /// "Already primary" is success only for a server promoted from a replica of the old
@@ -92,7 +92,7 @@ extension PostgresJob {
         let bytes = reference.position.bytes(after: received ?? WALPosition(0))
         let seconds = reference.live ? 0 : Double(reference.age.components.seconds) + Double(reference.age.components.attoseconds) / 1e18
         let have = received.map { "received up to \($0)" } ?? "received nothing"
-        let how = reference.live ? "its last position" : String(format: "its last position seen %.1f s before", seconds)
+        let how = reference.live ? "last position" : String(format: "last position seen %.1f s before", seconds)
         return (ReplicationLag(bytes: bytes, seconds: seconds), "\(bytes) B: \(have), the old primary's \(how) \(reference.position)")
     }
 

@@ -46,9 +46,16 @@ public struct ConfigLoader: Sendable {
         let siteFiles = try siteFiles(root, baseDir: baseDir)
         let sites = try loadSites(siteFiles, interpolator: interpolator)
         try checkReferences(groups, sites: sites)
+        let configs = groups.map { loaded in
+            var group = loaded.config
+            group.promotesDatabase = sites.contains { site in
+                group.sites.contains(site.name) && site.actions[.promote]?.plugin == "postgres"
+            }
+            return group
+        }
         return ControllerConfig(
             id: id, listen: listen, stateDir: resolve(stateDir, against: baseDir), coordination: coordination,
-            sites: sites, groups: groups.map(\.config), apiToken: apiToken, alerts: alerts, sourcePath: path)
+            sites: sites, groups: configs, apiToken: apiToken, alerts: alerts, sourcePath: path)
     }
 
     private func listenAddress(_ controller: YAMLReader) throws -> ListenAddress {

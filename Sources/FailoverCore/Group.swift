@@ -111,22 +111,28 @@ public struct PlanStep: Sendable, Equatable {
     /// Skip (instead of a config error) when the site has no action for this step.
     public var optional: Bool
 
-    /// Creates a step with the documented defaults.
+    /// Creates a step with the documented defaults (`on_failure: abort`, except `rejoin`,
+    /// which comes after the service is restored and so continues).
     public init(
         kind: StepKind, command: [String] = [], timeout: Duration? = nil, retries: Int = 2,
-        onFailure: FailurePolicy = .abort, optional: Bool = false
+        onFailure: FailurePolicy? = nil, optional: Bool = false
     ) {
         self.kind = kind
         self.command = command
         self.timeout = timeout ?? Self.defaultTimeout(kind)
         self.retries = retries
-        self.onFailure = onFailure
+        self.onFailure = onFailure ?? (kind == .rejoin ? .continue : .abort)
         self.optional = optional
     }
 
-    /// The default attempt timeout of a step kind: verification waits longest.
+    /// The default attempt timeout of a step kind: a rejoin (pg_rewind) may take longest,
+    /// then verification.
     public static func defaultTimeout(_ kind: StepKind) -> Duration {
-        kind == .verify ? .seconds(60) : .seconds(30)
+        switch kind {
+        case .rejoin: .seconds(300)
+        case .verify: .seconds(60)
+        default: .seconds(30)
+        }
     }
 }
 
@@ -180,6 +186,10 @@ public struct GroupConfig: Sendable, Equatable {
     public var hookTimeout: Duration
     /// The ordered steps of one failover.
     public var plan: [PlanStep]
+    /// Whether the plan promotes a database (a site's `promote` is a `postgres` action):
+    /// then a drill may return (`--failback`) only through a `rejoin` step, since the old
+    /// primary is no replica of the new one until it is rejoined.
+    public var promotesDatabase = false
     /// The file this came from, for messages.
     public var sourcePath: String
 

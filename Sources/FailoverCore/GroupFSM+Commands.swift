@@ -77,6 +77,10 @@ extension GroupFSM {
         guard primary.verdict == .up else {
             throw GroupRefusal("a planned drill needs a healthy primary; \(state.primary) is \(primary.verdict.rawValue) (use failoverctl failover)")
         }
+        if failback, config.promotesDatabase, !config.plan.contains(where: { $0.kind == .rejoin }) {
+            throw GroupRefusal(
+                "a drill with --failback returns to \(state.primary) only once its database is a replica again, and \(config.name)'s plan has no rejoin step: add rejoin after verify, or drill without --failback and rejoin \(state.primary) with failoverctl rejoin")
+        }
         let target: String
         if let to {
             try checkTarget(to, snapshot: snapshot, force: false)

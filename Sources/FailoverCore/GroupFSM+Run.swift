@@ -147,7 +147,10 @@ extension GroupFSM {
             ])),
         ]
         // The way back is judged on the next snapshot (pause, the origin's health).
-        if run.thenFailback { state.pendingReturn = run.from }
+        if run.thenFailback {
+            state.pendingReturn = run.from
+            state.pendingReturnSince = now
+        }
         return effects
     }
 

@@ -124,8 +124,17 @@ public struct GroupFSM: Sendable, Equatable {
     // that site is still eligible; paused, it waits; gone, the return is dropped
     private mutating func returnAfterDrill(_ snapshot: WorldSnapshot) -> [GroupEffect] {
         guard let home = state.pendingReturn else { return [] }
-        state.pendingReturn = nil
         let candidate = Election.candidate(home, group: config, snapshot: snapshot, force: false, primary: state.primary)
+        // A database read before the drill ended shows the old primary as it was before its
+        // rejoin: wait (up to a minute) for a reading taken after.
+        let site = snapshot.site(home)
+        if candidate.ineligible != nil, let since = state.pendingReturnSince, let seen = site.databaseSeenAt, seen <= since,
+            snapshot.at < since.advanced(by: .seconds(60))
+        {
+            return []
+        }
+        state.pendingReturn = nil
+        state.pendingReturnSince = nil
         if let why = candidate.ineligible {
             let message = "not switching \(config.name) back to \(home) after the drill: \(home) is not eligible (\(why))"
             return [.event(GroupEvent(kind: .failoverHeld, site: home, epoch: state.epoch, message: message, details: ["reason": .string("failback_target_ineligible")]))]

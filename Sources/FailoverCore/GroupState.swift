@@ -96,6 +96,9 @@ public struct GroupState: Sendable, Equatable, Codable {
     public var lastIncident: String?
     /// A drill with `--failback` finished: switch back to this site on the next snapshot.
     public var pendingReturn: String?
+    /// When the drill that asked for the return finished: the return waits for a reading
+    /// of the home site's database taken after it (its rejoin then shows).
+    public var pendingReturnSince: Timestamp?
     /// The configured primary's `since` when the pre hook vetoed failing back to it: no
     /// automatic failback is tried again until it has been down and up again.
     public var failbackVetoed: Timestamp?
@@ -109,7 +112,7 @@ public struct GroupState: Sendable, Equatable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case primary, epoch, paused, run, hold
-        case lastAutomaticAt = "last_automatic_at", lastIncident = "last_incident", pendingReturn = "pending_return"
+        case lastAutomaticAt = "last_automatic_at", lastIncident = "last_incident", pendingReturn = "pending_return", pendingReturnSince = "pending_return_since"
         case failbackVetoed = "failback_vetoed"
     }
 }

@@ -54,8 +54,10 @@ extension Incident {
             worstCaseClientMs: zip(rto, dnsTTLMs).map { $0.0 + $0.1 }, rtoMet: rtoMet, rpoMet: rpoMet, passed: passed)
     }
 
-    /// Whether the lag at promotion met the RPO target: seconds when known, else zero bytes
-    /// counts as met; nil without a target or a measurement.
+    /// Whether the RPO (data at risk at promotion) met the RPO target: its seconds (0 when
+    /// the old primary's final position was read live, else the age of its last reading:
+    /// the window of writes nobody saw) when known, else zero bytes counts as met; nil
+    /// without a target or a measurement.
     public var rpoMet: Bool? {
         guard let target = rpoTargetMs, let lag else { return nil }
         if let seconds = lag.seconds { return seconds * 1_000 <= Double(target) }

@@ -41,8 +41,10 @@ enum ReportTable {
     }
 
     private static func rpo(_ i: Incident, _ m: IncidentMeasures) -> String {
-        guard let lag = i.lag else { return "RPO not measured (no step reported replication lag)" }
-        var text = "RPO \(lag.text) (lag of the promoted replica)"
+        guard let lag = i.lag, lag.bytes != nil || lag.seconds != nil else {
+            return "RPO not measured (the old primary's last WAL position is unknown)"
+        }
+        var text = "RPO \(lag.text) (data at risk: the old primary's WAL the promoted replica had not received)"
         if let target = i.rpoTargetMs { text += " (target \(ms(target)): \(m.rpoMet.map { $0 ? "met" : "MISSED" } ?? "unknown"))" }
         return text
     }

@@ -263,7 +263,9 @@ private func loadError(_ actions: String, env: [String: String] = [:]) -> String
 
     @Test(arguments: [
         ("  fence: { postgres: { mode: read_only } }\n", "actions.fence.postgres.dsn: is required, e.g. dsn: \"postgres://postgres@127.0.0.1:5432/postgres\""),
-        ("  fence: { postgres: { dsn: \"host=h\", mode: stop } }\n", "actions.fence.postgres.mode: \"stop\" is not one of: read_only"),
+        ("  fence: { postgres: { dsn: \"host=h\", mode: stop } }\n", "actions.fence.postgres.mode: stop needs a host block (how to reach the database's host to stop the server)"),
+        ("  fence: { postgres: { dsn: \"host=h\", mode: off } }\n", "actions.fence.postgres.mode: \"off\" is not one of: read_only, stop"),
+        ("  fence: { postgres: { dsn: \"host=h\", fence_roles: [\"a b\"] } }\n", "actions.fence.postgres.fence_roles: \"a b\" is not a role name (letters, digits, _ $ - ., at most 63)"),
         ("  promote: { postgres: { dsn: \"host=h\", max_lag: lots } }\n", "actions.promote.postgres.max_lag: \"lots\" is not a size (bytes, or a whole number with a unit: 512KB, 16MB, 1GB)"),
         ("  promote: { postgres: { dsn: \"host=h\", promote_timeout: 100ms } }\n", "actions.promote.postgres.promote_timeout: 100ms is outside 1s...24h (pg_promote waits whole seconds)"),
         ("  dns: { postgres: { dsn: \"host=h\" } }\n", "actions.dns: the postgres plugin only performs fence and promote (a database is not drained or named in DNS)"),

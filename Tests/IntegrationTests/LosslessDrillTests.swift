@@ -1,0 +1,127 @@
+import FailoverCore
+import FailoverTesting
+import Foundation
+import XCTest
+
+/// Role changes through the binary against a real PostgreSQL 15 primary and streaming
+/// replica, the old primary reached over a real sshd on loopback, with a client writing a
+/// row every 50 ms into whichever server accepts it. Every test asserts on the rows.
+final class LosslessDrillTests: XCTestCase {
+    static let token = "lossless-token-0123456789abcdef"
+
+    /// A site file for `node`: a postgres check, and postgres fence (with a host block
+    /// reached over `ssh`) and promote actions.
+    static func site(_ name: String, _ node: PostgresNode, ssh: SSHServer) throws -> String {
+        guard case .ssh(let target) = ssh.databaseHost().access else { throw XCTSkip("unreachable") }
+        let host = node.host(.ssh(target))
+        func list(_ argv: [String]) throws -> String { String(decoding: try JSONEncoder().encode(argv), as: UTF8.self) }
+        let actions = """
+            fence:
+              postgres:
+                dsn: "\(node.dsn)"
+                host:
+                  ssh: \(target.destination)
+                  port: \(target.port ?? 22)
+                  identity_file: \(target.identityFile ?? "")
+                  known_hosts: \(target.knownHostsFile ?? "")
+                  ssh_config: \(target.configFile ?? "")
+                  data_directory: \(host.dataDirectory)
+                  stop: \(try list(host.stop))
+                  start: \(try list(host.start))
+                  pg_rewind: \(host.pgRewind)
+            promote: { postgres: { dsn: "\(node.dsn)" } }
+            """
+        return ControllerProcess.site(
+            name, interval: "300ms", timeout: "250ms", fall: 2, rise: 1, checks: "- name: db\n  postgres: \(node.dsn)",
+            actions: actions)
+    }
+
+    /// Runs `failoverctl ARGS --config` of `c` off the cooperative pool (the writer needs it).
+    static func command(_ c: ControllerProcess, _ args: [String]) async throws -> (status: Int32, stdout: String, stderr: String) {
+        let argv = [try BuildProducts.executable("failoverctl")] + args + ["--config", c.configPath]
+        return try await Blocking.run { try ChildProcess.run(argv, environment: ProcessInfo.processInfo.environment) }
+    }
+
+    func testADrillWithFailbackLosesNoAcknowledgedWriteAndLeavesAStreamingReplica() async throws {
+        let cluster = try await PostgresCluster.start()
+        let ssh = try await SSHServer.start()
+        let (east, west) = (cluster.primary, cluster.replica)
+        try east.psql("CREATE TABLE acked (id int PRIMARY KEY)")
+        let group = """
+            groups:
+              - name: web
+                primary: east
+                standbys: [west]
+                rto: 30s
+                rpo: 1s
+                plan: [fence, promote, verify, rejoin]
+            """
+        let c = try ControllerProcess(
+            sites: ["east": try Self.site("east", east, ssh: ssh), "west": try Self.site("west", west, ssh: ssh)],
+            extra: group, apiToken: Self.token)
+        try c.start()
+        try c.waitUntilServing()
+        try c.waitFor("both sites up") { try c.siteState("east") == "up" && c.siteState("west") == "up" }
+
+        let writer = AckedWriter(dsns: [east.dsn, west.dsn])
+        writer.start()
+        try await writer.waitForMore(10)
+        let drill = try await Self.command(c, ["drill", "--planned", "--group", "web", "--to", "west", "--failback"])
+        try await writer.waitForMore(10)
+        let acks = await writer.stop()
+        print(drill.stdout)
+        XCTAssertEqual(drill.status, 0, drill.stdout + drill.stderr + c.logTail(80))
+        XCTAssertTrue(drill.stdout.contains("web-1  drill  east → west  succeeded  PASS"), drill.stdout)
+        XCTAssertTrue(drill.stdout.contains("web-2  drill  west → east  succeeded  PASS"), drill.stdout)
+
+        let rows = Set(try east.psql("SELECT id FROM acked").split(separator: "\n").compactMap { Int($0) })
+        let lost = acks.map(\.id).filter { !rows.contains($0) }
+        XCTAssertEqual(lost, [], "acknowledged but lost")
+        XCTAssertTrue(acks.contains { $0.server == 1 }, "west took writes between the legs")
+        XCTAssertEqual(try east.psql("SELECT pg_is_in_recovery()"), "f")
+        try await Blocking.run {
+            try east.waitUntil("west streams from east", timeout: .seconds(20)) {
+                try $0.psql("SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'") == "1"
+            }
+        }
+        XCTAssertEqual(try west.psql("SELECT pg_is_in_recovery()"), "t")
+
+        let report = try c.run(["report", "--group", "web", "--json"])
+        let incidents = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [[String: Any]])
+        XCTAssertEqual(incidents.count, 2, report.stdout)
+        for entry in incidents {
+            let incident = try XCTUnwrap(entry["incident"] as? [String: Any])
+            XCTAssertEqual((incident["lag"] as? [String: Any])?["bytes"] as? Int, 0, "RPO 0 B: \(incident)")
+            let steps = incident["steps"] as? [[String: Any]] ?? []
+            XCTAssertTrue(steps.contains { ($0["kind"] as? String) == "rejoin" && ($0["result"] as? String) == "ok" }, "\(steps)")
+        }
+        let events = try c.run(["events", "--json"])
+        XCTAssertFalse(events.stdout.contains("\"split_brain\""), "no split brain during one's own drill")
+        try c.waitFor("status OK: one writable primary and a streaming replica") { try c.run(["status"]).status == 0 }
+        XCTAssertEqual(c.stop(), 0, c.logTail())
+    }
+
+    func testADrillWithFailbackIsRefusedUpFrontWithoutARejoinStep() async throws {
+        let cluster = try await PostgresCluster.start()
+        let ssh = try await SSHServer.start()
+        let group = """
+            groups:
+              - name: web
+                primary: east
+                standbys: [west]
+                plan: [fence, promote, verify]
+            """
+        let c = try ControllerProcess(
+            sites: [
+                "east": try Self.site("east", cluster.primary, ssh: ssh), "west": try Self.site("west", cluster.replica, ssh: ssh),
+            ], extra: group, apiToken: Self.token)
+        try c.start()
+        try c.waitUntilServing()
+        try c.waitFor("both sites up") { try c.siteState("east") == "up" && c.siteState("west") == "up" }
+        let drill = try await Self.command(c, ["drill", "--planned", "--group", "web", "--failback"])
+        XCTAssertNotEqual(drill.status, 0)
+        XCTAssertTrue((drill.stdout + drill.stderr).contains("plan has no rejoin step"), drill.stdout + drill.stderr)
+        XCTAssertEqual(try cluster.primary.psql("SELECT pg_is_in_recovery()"), "f", "nothing was done")
+        XCTAssertEqual(c.stop(), 0, c.logTail())
+    }
+}
