@@ -71,7 +71,7 @@ let package = Package(
         .executableTarget(
             name: "failoverctl",
             dependencies: [
-                "Controller", "FailoverCore", "FailoverConfig", "EventLog", "CurlHTTP", "Probes", "CHostShim",
+                "Controller", "FailoverCore", "FailoverConfig", "EventLog", "CurlHTTP", "Probes", "CHostShim", "Actions",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

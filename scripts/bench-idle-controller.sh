@@ -15,6 +15,7 @@ BIN=$(release_binary failoverctl)
 RUN_DIR=$(mktemp -d /tmp/fo-bench-idle.XXXXXX)
 export LAB_DIR="$RUN_DIR/lab"
 export FAILOVERCTL_LAB_CA="$LAB_DIR/ca.pem"
+export FAILOVERCTL_LAB_PG="$LAB_DIR/pg"
 export FAILOVERCTL_STATE_DIR="$RUN_DIR/state"
 export FAILOVERCTL_LISTEN="127.0.0.1:$(free_port)"
 PID=""

@@ -31,6 +31,7 @@ run_once() {
     run_dir=$(mktemp -d /tmp/fo-bench-lab.XXXXXX)
     chmod 711 "$run_dir"
     export LAB_DIR="$run_dir/lab" FAILOVERCTL_LAB_CA="$run_dir/lab/ca.pem" FAILOVERCTL_STATE_DIR="$run_dir/state"
+    export FAILOVERCTL_LAB_PG="$run_dir/lab/pg"
     export FAILOVERCTL_LISTEN="127.0.0.1:$(free_port)"
     export FAILOVERCTL_API_TOKEN="bench-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
     deploy/lab/lab.sh start >/dev/null
@@ -41,7 +42,7 @@ run_once() {
     deploy/lab/servers.sh kill-db east >/dev/null
     deploy/lab/lab.sh down east >/dev/null
     wait_for 60 "web on west" group_is west
-    deploy/lab/servers.sh rejoin east west >/dev/null
+    # The plan's rejoin step has made east's database a replica of west already.
     deploy/lab/lab.sh up east >/dev/null
     wait_for 60 "east up again" bash -c "'$BIN' status --config '$CONFIG' >/dev/null 2>&1"
     "$BIN" drill --planned --config "$CONFIG" --group web --to east >/dev/null

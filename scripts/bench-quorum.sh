@@ -72,6 +72,7 @@ run_once() {
     run_dir=$(mktemp -d /tmp/fo-bench-quorum.XXXXXX)
     chmod 711 "$run_dir"
     export LAB_DIR="$run_dir/lab" FAILOVERCTL_LAB_CA="$run_dir/lab/ca.pem"
+    export FAILOVERCTL_LAB_PG="$run_dir/lab/pg"
     export FAILOVERCTL_API_TOKEN="bench-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
     deploy/lab/lab.sh start >/dev/null
     deploy/lab/servers.sh start >/dev/null

@@ -148,6 +148,7 @@ say "built $BIN in $(since "$t") s"
 header "[2/7] Starting the lab: three TLS sites (nginx), PostgreSQL primary + replica, HAProxy, PowerDNS"
 export LAB_DIR="$RUN_DIR/lab"
 export FAILOVERCTL_LAB_CA="$LAB_DIR/ca.pem"
+export FAILOVERCTL_LAB_PG="$LAB_DIR/pg"
 export FAILOVERCTL_STATE_DIR="$RUN_DIR/state"
 # The bearer token the drill command sends (the lab config reads it as controller.api_token).
 FAILOVERCTL_API_TOKEN="demo-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
@@ -183,8 +184,10 @@ t=$(now_us)
 "$LAB" down east | indent
 say "after fall=3 failed rounds (1 s apart) east is down, and group web, whose primary it is,"
 say "fails over to west: drain east in HAProxy, fence east's database (it is down: the step fails"
-say "and the plan goes on, as configured), promote west's replica, point app.example.test at west"
-say "in PowerDNS, verify west, update the CMDB."
+say "and the plan goes on, as configured), promote west's replica (RPO: what west lacks of east's"
+say "last WAL position the checks saw), point app.example.test at west in PowerDNS, verify west;"
+say "then, outside the RTO, rejoin east's database as west's streaming replica (pg_rewind), and"
+say "update the CMDB."
 wait_group web west "$CHANGE_TIMEOUT" "group web has failed over to west"
 T_FAILOVER=$(since "$t")
 show_log
@@ -195,10 +198,12 @@ say "what the real servers say now:"
 say "\$ failoverctl report --config $CONFIG --group web"
 "$BIN" report --config "$CONFIG" --group web 2>&1 | indent || true
 
-header "[5/7] Restoring east: its database rejoins as west's replica, /health answers 200"
+header "[5/7] Restoring east: /health answers 200; its database already follows west"
 t=$(now_us)
-"$SERVERS" rejoin east west | indent
 "$LAB" up east | indent
+say "the plan's rejoin step made east's database a replica of west; a human can run it too:"
+say "\$ failoverctl rejoin --config $CONFIG --group web --site east"
+"$BIN" rejoin --config "$CONFIG" --group web --site east 2>&1 | indent
 say "after rise=2 good rounds east is up again; failback is manual, so west stays primary."
 wait_status 0 "$CHANGE_TIMEOUT" "east is up again"
 T_UP=$(since "$t")
@@ -210,8 +215,9 @@ header "[6/7] A planned drill back to east (failoverctl drill --planned)"
 say "\$ failoverctl drill --planned --config $CONFIG --group web --to east --dry-run"
 "$BIN" drill --planned --config "$CONFIG" --group web --to east --dry-run 2>&1 | indent
 say "\$ failoverctl drill --planned --config $CONFIG --group web --to east"
-say "(a drill drains west, fences its database read-only, waits for east's replica to catch up,"
-say " promotes it, and points app.example.test back at east)"
+say "(a drill drains west, fences its database read-only, waits until east has replayed west's"
+say " final WAL position (RPO 0 B), promotes east, points app.example.test back at east, verifies,"
+say " and rejoins west's database as east's streaming replica)"
 t=$(now_us)
 rc=0
 "$BIN" drill --planned --config "$CONFIG" --group web --to east >"$RUN_DIR/drill.out" 2>&1 || rc=$?
@@ -220,7 +226,9 @@ T_DRILL=$(since "$t")
 say "(exit $rc: 0 passed, 1 missed a target, 2 stuck, vetoed or refused)"
 [ "$rc" = 0 ] || { show_log >&2; exit 1; }
 show_log
+wait_status 0 "$CHANGE_TIMEOUT" "west streams from east"
 show_status
+say "one writable primary (east) and its streaming replica (west):"
 "$SERVERS" status | indent
 
 header "[7/7] Stopping the controller (SIGTERM)"

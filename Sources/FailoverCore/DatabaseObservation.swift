@@ -61,8 +61,9 @@ public struct DatabaseObservation: Sendable, Equatable, Codable {
     public var timeline: Int
     /// Primary or replica, fenced or not.
     public var role: Role
-    /// Primary: `pg_current_wal_lsn()`. Replica: the last WAL position received (flushed to
-    /// its disk), which survives a promotion; nil when it never received any.
+    /// Primary: `pg_current_wal_lsn()`. Replica: the furthest WAL position it has, received
+    /// by streaming or replayed from its own `pg_wal`, which survives a promotion; nil when
+    /// it has none.
     public var position: WALPosition?
     /// Replica: the last WAL position replayed.
     public var replayed: WALPosition?

@@ -104,7 +104,7 @@ public enum Plan {
 
     /// A `rejoin` step: the old primary's `postgres` action that has a `host` (its `fence`,
     /// else its `promote`), with the target's `postgres` action as the source to follow.
-    static func rejoin(_ step: PlanStep, sites: [SiteConfig], from: String, to: String)
+    public static func rejoin(_ step: PlanStep, sites: [SiteConfig], from: String, to: String)
         -> (ResolvedAction, ActionSpec?)
     {
         let old = sites.first { $0.name == from }

@@ -41,7 +41,9 @@ public struct PGServerState: Sendable, Equatable {
 
     /// One query reading everything (PostgreSQL 13 and later). The timeline of a primary
     /// comes from its current WAL file name; a replica's from its WAL receiver, else its
-    /// last restartpoint. A replica's position is what it received, else what it replayed.
+    /// last restartpoint. A replica's position is the furthest of what it received by
+    /// streaming and what it replayed: WAL read from its own `pg_wal` (after a restart or a
+    /// rewind) is replayed without ever counting as received.
     static let query = """
         WITH r AS (SELECT status, received_tli, sender_host, sender_port FROM pg_stat_wal_receiver),
         s AS (SELECT pg_is_in_recovery() AS recovery)
@@ -54,7 +56,7 @@ public struct PGServerState: Sendable, Equatable {
           (pg_control_system()).system_identifier::text,
           CASE WHEN s.recovery THEN COALESCE((SELECT received_tli FROM r), (pg_control_checkpoint()).timeline_id)
                ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END,
-          CASE WHEN s.recovery THEN COALESCE(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())
+          CASE WHEN s.recovery THEN GREATEST(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())
                ELSE pg_current_wal_lsn() END::text,
           pg_last_wal_replay_lsn()::text,
           current_setting('default_transaction_read_only') = 'on',

@@ -13,6 +13,6 @@ struct Failoverctl: AsyncParsableCommand {
             """,
         subcommands: [
             Run.self, Check.self, Status.self, Events.self, Report.self, Drill.self, Failover.self, Pause.self,
-            Resume.self,
+            Resume.self, Rejoin.self,
         ])
 }

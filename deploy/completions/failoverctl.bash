@@ -173,13 +173,13 @@ _failoverctl() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    run|check|status|events|report|drill|failover|pause|resume|help)
+    run|check|status|events|report|drill|failover|pause|resume|rejoin|help)
         # Offer subcommand argument completions
         "_failoverctl_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'run check status events report drill failover pause resume help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'run check status events report drill failover pause resume rejoin help' -- "${cur}"))
         ;;
     esac
 }
@@ -384,6 +384,33 @@ _failoverctl_resume() {
         return
         ;;
     '--endpoint')
+        return
+        ;;
+    esac
+}
+
+_failoverctl_rejoin() {
+    repeating_flags=()
+    non_repeating_flags=(-h --help)
+    repeating_options=()
+    non_repeating_options=(--config --group --endpoint --site --timeout)
+    __failoverctl_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--config')
+        return
+        ;;
+    '--group')
+        return
+        ;;
+    '--endpoint')
+        return
+        ;;
+    '--site')
+        return
+        ;;
+    '--timeout')
         return
         ;;
     esac

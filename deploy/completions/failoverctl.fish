@@ -40,6 +40,8 @@ function __failoverctl_parse_tokens -S
             __failoverctl_parse_subcommand 0 'config=' 'group=' 'endpoint=' 'h/help'
         case 'resume'
             __failoverctl_parse_subcommand 0 'config=' 'group=' 'endpoint=' 'h/help'
+        case 'rejoin'
+            __failoverctl_parse_subcommand 0 'config=' 'group=' 'endpoint=' 'site=' 'timeout=' 'h/help'
         case 'help'
             __failoverctl_parse_subcommand -r 1 
         end
@@ -105,6 +107,7 @@ complete -c 'failoverctl' -n '__failoverctl_should_offer_completions_for_positio
 complete -c 'failoverctl' -n '__failoverctl_should_offer_completions_for_positional "failoverctl" -eq 1' -fa 'failover' -d 'Fail a group over to a site now (manual failover).'
 complete -c 'failoverctl' -n '__failoverctl_should_offer_completions_for_positional "failoverctl" -eq 1' -fa 'pause' -d 'Pause a group: probes go on, no failover starts or continues until resume.'
 complete -c 'failoverctl' -n '__failoverctl_should_offer_completions_for_positional "failoverctl" -eq 1' -fa 'resume' -d 'Resume a group; a paused or stuck plan continues at its stored step.'
+complete -c 'failoverctl' -n '__failoverctl_should_offer_completions_for_positional "failoverctl" -eq 1' -fa 'rejoin' -d 'Turn a site\'s database into a streaming replica of the group\'s primary (stop, pg_rewind, start).'
 complete -c 'failoverctl' -n '__failoverctl_should_offer_completions_for_positional "failoverctl" -eq 1' -fa 'help' -d 'Show subcommand help information.'
 complete -c 'failoverctl' -n '__failoverctl_should_offer_completions_for_flags_or_options "failoverctl run" config' -l 'config' -d 'The controller file (default: $FAILOVERCTL_CONFIG, else /etc/failoverctl/failoverctl.yaml).' -rfka ''
 complete -c 'failoverctl' -n '__failoverctl_should_offer_completions_for_flags_or_options "failoverctl run" log-level' -l 'log-level' -d 'Log level: trace, debug, info, notice, warning, error, critical.' -rfka 'trace debug info notice warning error critical'
@@ -158,3 +161,9 @@ complete -c 'failoverctl' -n '__failoverctl_should_offer_completions_for_flags_o
 complete -c 'failoverctl' -n '__failoverctl_should_offer_completions_for_flags_or_options "failoverctl resume" group' -l 'group' -d 'The failover group.' -rfka ''
 complete -c 'failoverctl' -n '__failoverctl_should_offer_completions_for_flags_or_options "failoverctl resume" endpoint' -l 'endpoint' -d 'The controller API base URL (default: http://<controller.listen>).' -rfka ''
 complete -c 'failoverctl' -n '__failoverctl_should_offer_completions_for_flags_or_options "failoverctl resume" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'failoverctl' -n '__failoverctl_should_offer_completions_for_flags_or_options "failoverctl rejoin" config' -l 'config' -d 'The controller file (default: $FAILOVERCTL_CONFIG, else /etc/failoverctl/failoverctl.yaml).' -rfka ''
+complete -c 'failoverctl' -n '__failoverctl_should_offer_completions_for_flags_or_options "failoverctl rejoin" group' -l 'group' -d 'The failover group.' -rfka ''
+complete -c 'failoverctl' -n '__failoverctl_should_offer_completions_for_flags_or_options "failoverctl rejoin" endpoint' -l 'endpoint' -d 'The controller API base URL (default: http://<controller.listen>).' -rfka ''
+complete -c 'failoverctl' -n '__failoverctl_should_offer_completions_for_flags_or_options "failoverctl rejoin" site' -l 'site' -d 'The site whose database rejoins (not the group\'s primary).' -rfka ''
+complete -c 'failoverctl' -n '__failoverctl_should_offer_completions_for_flags_or_options "failoverctl rejoin" timeout' -l 'timeout' -d 'How long the rejoin may take, e.g. 5m.' -rfka ''
+complete -c 'failoverctl' -n '__failoverctl_should_offer_completions_for_flags_or_options "failoverctl rejoin" h help' -s 'h' -l 'help' -d 'Show help information.'

@@ -68,6 +68,9 @@ unix_socket_directories = '$pg'
 wal_level = replica
 max_wal_senders = 5
 hot_standby = on
+# pg_rewind (the rejoin step) needs hint bits WAL-logged and the WAL back to the divergence.
+wal_log_hints = on
+wal_keep_size = '256MB'
 CONF
         echo "host replication postgres 127.0.0.1/32 trust" >>"$pg/east/pg_hba.conf"
         as_postgres "$PG_BIN/pg_ctl" -D "$pg/east" -l "$pg/east.log" -o "-p ${PG_PORT[east]}" -w start >/dev/null \
@@ -198,7 +201,7 @@ cmd_stop() {
 cmd_status() {
     local site role
     for site in east west; do
-        role=$(pg_query "${PG_PORT[$site]}" "SELECT CASE WHEN pg_is_in_recovery() THEN 'replica' ELSE 'primary' END" 2>/dev/null || echo down)
+        role=$(pg_query "${PG_PORT[$site]}" "SELECT CASE WHEN pg_is_in_recovery() THEN 'replica, ' || COALESCE((SELECT status || ' from :' || sender_port FROM pg_stat_wal_receiver), 'not streaming') ELSE 'primary' || CASE WHEN current_setting('default_transaction_read_only') = 'on' THEN ', read-only (fenced)' ELSE '' END || ', ' || (SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming') || ' streaming replica(s)' END" 2>/dev/null || echo down)
         echo "postgres $site :${PG_PORT[$site]}: $role"
     done
     echo "haproxy :$HAPROXY_PORT: $([ -n "$(alive "$LAB_DIR/haproxy/haproxy.pid" haproxy)" ] && echo running || echo stopped)"
