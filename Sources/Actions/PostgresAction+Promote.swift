@@ -63,8 +63,9 @@ extension PostgresJob {
                 + writable)
     }
 
-    /// The old primary's last position, and how it is known. A drill needs it read live
-    /// from a fenced server; a promotion never goes past a writable old primary.
+    /// The old primary's last position, and how it is known. A drill needs it exactly: read
+    /// live from a fenced server, or from the control file of a cleanly stopped one; a
+    /// promotion never goes past a writable old primary.
     private func lastPosition(of old: OldPrimary) throws -> (position: WALPosition, age: Duration, live: Bool)? {
         if let live = old.live {
             if live.observation.writable, !force {
@@ -74,6 +75,7 @@ extension PostgresJob {
             }
             return live.observation.position.map { ($0, .zero, true) }
         }
+        if let stopped = old.stopped, let position = stopped.position { return (position, .zero, true) }
         if drill {
             throw ActionError.failed(
                 "a drill promotes only once the old primary \(old.name) answers, so that no write is lost: \(old.liveError ?? "not read")",

@@ -51,6 +51,25 @@ extension PostgresAction {
         return ActionReport(changed: [sentence])
     }
 
+    /// A cleanly shut down server as its control file (`pg_controldata`, beside `pg_rewind`
+    /// on its host) describes it: its final WAL position is its shutdown checkpoint. Nil when
+    /// it was not shut down cleanly (a crash: its final position is unknown) or cannot be read.
+    func shutDownState(_ host: DatabaseHost, bound: Duration) async -> DatabaseObservation? {
+        let tool = (host.pgRewind as NSString).deletingLastPathComponent + "/pg_controldata"
+        guard let output = try? await HostCommand(host: host, clock: clock).run(["env", "LC_ALL=C", tool, "-D", host.dataDirectory], timeout: bound)
+        else { return nil }
+        var fields: [String: String] = [:]
+        for line in output.stdout.split(separator: "\n") {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            fields[String(line[..<colon])] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        guard fields["Database cluster state"] == "shut down", let system = fields["Database system identifier"],
+            let timeline = fields["Latest checkpoint's TimeLineID"].flatMap({ Int($0) }),
+            let position = fields["Latest checkpoint location"].flatMap(WALPosition.init)
+        else { return nil }
+        return DatabaseObservation(systemIdentifier: system, timeline: timeline, role: .fencedPrimary, position: position)
+    }
+
     /// The new primary as read now: it must answer and take writes.
     private func readNewPrimary(_ source: PostgresOptions, name: String) async throws -> PGServerState {
         let state: PGServerState

@@ -106,6 +106,10 @@ public struct PostgresAction: ActionPlugin {
         } catch {
             old.liveError = "not read: \(error)"
         }
+        // Only where a clean stop is expected: a drill, or a fence that stops the server.
+        if old.live == nil, let host = options.host, request.context.drill || options.mode == .stop {
+            old.stopped = await shutDownState(host, bound: bound)
+        }
         return old
     }
 }
@@ -120,13 +124,16 @@ struct OldPrimary: Sendable {
     var live: PGServerState?
     /// Why it could not be read live.
     var liveError: String?
+    /// Read from its control file on its host when it was shut down cleanly (a `mode: stop`
+    /// fence): its final position is its shutdown checkpoint.
+    var stopped: DatabaseObservation?
     /// As the `postgres` check last saw it.
     var lastSeen: DatabaseObservation?
     /// How long ago the check saw it.
     var lastSeenAge: Duration?
 
-    /// The best reading: live, else the check's.
-    var observation: DatabaseObservation? { live?.observation ?? lastSeen }
+    /// The best reading: live, else its control file's, else the check's.
+    var observation: DatabaseObservation? { live?.observation ?? stopped ?? lastSeen }
 }
 
 /// One attempt's inputs, shared by the promote and fence work on the libpq thread.

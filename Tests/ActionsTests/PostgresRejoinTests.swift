@@ -133,3 +133,37 @@ private let plugin = PostgresAction(catchUp: .milliseconds(300))
     }
 }
 
+
+/// `mode: stop`: the fence stops the old primary on its host; the drill's promotion reads
+/// its final position from its control file.
+@Suite(.serialized) struct PostgresStopFenceTests {
+    @Test func aStoppingFenceLocksEveryoneOutAndTheDrillLosesNoAcknowledgedWrite() async throws {
+        let cluster = try await PostgresCluster.start()
+        let (east, west) = (cluster.primary, cluster.replica)
+        try east.psql("CREATE ROLE app LOGIN; CREATE TABLE acked (id int PRIMARY KEY); GRANT INSERT ON acked TO app")
+        var eastOptions = PostgresOptions(dsn: east.dsn, mode: .stop)
+        eastOptions.host = east.host(.local)
+        let westOptions = PostgresOptions(dsn: west.dsn)
+        let writer = AckedWriter(dsns: [east.dsn, west.dsn])
+        writer.start()
+        try await writer.waitForMore(10)
+        let fence = try await plugin.perform(step(eastOptions, .fence, from: "east", to: "west", run: .drill, peer: nil))
+        #expect(fence.changed == ["stopped east's server (pg_ctl)"])
+        let app = "postgres://app@127.0.0.1:\(east.port)/postgres"
+        await #expect(throws: PGError.self, "no client, application or superuser, reaches a stopped server") {
+            try await PGClient.run(dsn: app, timeout: .seconds(2)) {
+                try $0.rows("SET default_transaction_read_only = off; INSERT INTO acked VALUES (-1)")
+            }
+        }
+        let promote = try await plugin.perform(step(westOptions, .promote, from: "east", to: "west", run: .drill, peer: eastOptions))
+        try await writer.waitForMore(10)
+        let acks = await writer.stop()
+        #expect(promote.lag?.bytes == 0 && promote.lag?.seconds == 0, "\(promote.changed)")
+        let rows = Set(try west.psql("SELECT id FROM acked").split(separator: "\n").compactMap { Int($0) })
+        #expect(acks.map(\.id).filter { !rows.contains($0) }.isEmpty, "every acknowledged write is on west")
+        #expect(acks.contains { $0.server == 0 } && acks.contains { $0.server == 1 })
+        let rejoin = try await plugin.perform(step(eastOptions, .rejoin, from: "east", to: "west", peer: westOptions))
+        #expect(rejoin.changed.first == "east's server was already stopped", "\(rejoin.changed)")
+        #expect(try east.psql("SELECT pg_is_in_recovery()") == "t")
+    }
+}
