@@ -124,4 +124,43 @@ final class LosslessDrillTests: XCTestCase {
         XCTAssertEqual(try cluster.primary.psql("SELECT pg_is_in_recovery()"), "f", "nothing was done")
         XCTAssertEqual(c.stop(), 0, c.logTail())
     }
+
+    func testASiteWhoseDatabaseIsNoReplicaIsRefusedForADrillAndSkippedByAFailoverThatSaysWhy() async throws {
+        let cluster = try await PostgresCluster.start()
+        let stranger = try await PostgresCluster.start()
+        let ssh = try await SSHServer.start()
+        let group = """
+            groups:
+              - name: web
+                primary: east
+                standbys: [west]
+                plan: [fence, promote, verify]
+            """
+        let c = try ControllerProcess(
+            sites: [
+                "east": try Self.site("east", cluster.primary, ssh: ssh), "west": try Self.site("west", stranger.primary, ssh: ssh),
+            ], extra: group, apiToken: Self.token)
+        try c.start()
+        try c.waitUntilServing()
+        try c.waitFor("both sites up") { try c.siteState("east") == "up" && c.siteState("west") == "up" }
+        let drill = try await Self.command(c, ["drill", "--planned", "--group", "web", "--to", "west"])
+        XCTAssertEqual(drill.status, 2, drill.stdout + drill.stderr)
+        XCTAssertTrue((drill.stdout + drill.stderr).contains("west is not eligible: its database (system"), drill.stdout + drill.stderr)
+        XCTAssertTrue((drill.stdout + drill.stderr).contains("is not a replica of east's"), drill.stdout + drill.stderr)
+
+        cluster.primary.killNine()
+        try c.waitFor("no eligible target", timeout: 30) {
+            try c.run(["events", "--json"]).stdout.contains("\"no_eligible_target\"")
+        }
+        let events = try c.run(["events", "--json"]).stdout
+        let list = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(events.utf8)) as? [[String: Any]])
+        let held = try XCTUnwrap(list.last { $0["kind"] as? String == "no_eligible_target" })
+        let message = (held["details"] as? [String: Any])?["message"] as? String ?? ""
+        XCTAssertTrue(message.contains("west: its database (system"), message)
+        XCTAssertTrue(message.contains("is not a replica of east's"), message)
+        XCTAssertFalse(events.contains("\"failover_started\""), "nothing was promoted")
+        let state = try XCTUnwrap(try c.json("/groups/web") as? [String: Any])
+        XCTAssertEqual(state["primary"] as? String, "east")
+        XCTAssertEqual(c.stop(), 0, c.logTail())
+    }
 }
