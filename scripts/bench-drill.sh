@@ -29,18 +29,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-wait_for() {
-    local limit=$1 what=$2 start=$SECONDS
-    shift 2
-    until "$@"; do
-        if [ $((SECONDS - start)) -ge "$limit" ]; then
-            echo "bench-drill: timed out waiting for $what; controller log:" >&2
-            tail -n 30 "$RUN_DIR/controller.log" >&2 || true
-            exit 1
-        fi
-        sleep 0.2
-    done
-}
+show_logs() { echo "controller log:"; tail -n 30 "$RUN_DIR/controller.log" || true; }
 status_ok() { "$BIN" status --config "$CONFIG" >/dev/null 2>&1; }
 sql() { runuser -u postgres -- psql -X -h 127.0.0.1 -p "$1" -U postgres -d postgres -tAq -c "$2"; }
 

@@ -41,17 +41,9 @@ as() {
     FAILOVERCTL_ID=$id FAILOVERCTL_LISTEN=${LISTEN[$id]} FAILOVERCTL_STATE_DIR="$run_dir/state-$id" "$BIN" "$@"
 }
 
-wait_for() {
-    local limit=$1 what=$2 start=$SECONDS
-    shift 2
-    until "$@"; do
-        if [ $((SECONDS - start)) -ge "$limit" ]; then
-            echo "bench-quorum: timed out waiting for $what; controller logs:" >&2
-            for id in lab-1 lab-2 lab-3; do echo "== $id" >&2; tail -n 20 "$run_dir/$id.log" >&2 || true; done
-            exit 1
-        fi
-        sleep 0.2
-    done
+show_logs() {
+    echo "controller logs:"
+    for id in lab-1 lab-2 lab-3; do echo "== $id"; tail -n 20 "$run_dir/$id.log" || true; done
 }
 
 # Python over `status --json` of controller $1: exits 0 when the expression holds.

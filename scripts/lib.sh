@@ -30,3 +30,18 @@ release_binary() {
     ${SWIFT:-swift} build -c release --static-swift-stdlib --product "$1" >/dev/null || return 1
     echo "$(${SWIFT:-swift} build -c release --static-swift-stdlib --show-bin-path)/$1"
 }
+
+# Runs CMD... every 0.2 s until it succeeds. After LIMIT seconds: says it timed out waiting for
+# WHAT, shows the caller's logs (its function `show_logs`, when it has one) and exits 1.
+wait_for() {
+    local limit=$1 what=$2 start=$SECONDS
+    shift 2
+    until "$@"; do
+        if [ $((SECONDS - start)) -ge "$limit" ]; then
+            echo "$(basename "$0" .sh): timed out waiting for $what" >&2
+            if declare -F show_logs >/dev/null; then show_logs >&2; fi
+            exit 1
+        fi
+        sleep 0.2
+    done
+}

@@ -42,26 +42,34 @@ final class LosslessDrillTests: XCTestCase {
         return try await Blocking.run { try ChildProcess.run(argv, environment: ProcessInfo.processInfo.environment) }
     }
 
+    /// A running controller watching `east` and `west` (group `web`, primary east, the plan
+    /// `plan` and extra group keys `keys`), both sites seen up.
+    static func started(east: PostgresNode, west: PostgresNode, ssh: SSHServer, plan: String, keys: String = "")
+        throws -> ControllerProcess
+    {
+        let group = """
+            groups:
+              - name: web
+                primary: east
+                standbys: [west]\(keys)
+                plan: \(plan)
+            """
+        let c = try ControllerProcess(
+            sites: ["east": try site("east", east, ssh: ssh), "west": try site("west", west, ssh: ssh)], extra: group,
+            apiToken: token)
+        try c.start()
+        try c.waitUntilServing()
+        try c.waitFor("both sites up") { try c.siteState("east") == "up" && c.siteState("west") == "up" }
+        return c
+    }
+
     func testADrillWithFailbackLosesNoAcknowledgedWriteAndLeavesAStreamingReplica() async throws {
         let cluster = try await PostgresCluster.start()
         let ssh = try await SSHServer.start()
         let (east, west) = (cluster.primary, cluster.replica)
         try east.psql("CREATE TABLE acked (id int PRIMARY KEY)")
-        let group = """
-            groups:
-              - name: web
-                primary: east
-                standbys: [west]
-                rto: 30s
-                rpo: 1s
-                plan: [fence, promote, verify, rejoin]
-            """
-        let c = try ControllerProcess(
-            sites: ["east": try Self.site("east", east, ssh: ssh), "west": try Self.site("west", west, ssh: ssh)],
-            extra: group, apiToken: Self.token)
-        try c.start()
-        try c.waitUntilServing()
-        try c.waitFor("both sites up") { try c.siteState("east") == "up" && c.siteState("west") == "up" }
+        let c = try Self.started(
+            east: east, west: west, ssh: ssh, plan: "[fence, promote, verify, rejoin]", keys: "\n    rto: 30s\n    rpo: 1s")
 
         let writer = AckedWriter(dsns: [east.dsn, west.dsn])
         writer.start()
@@ -104,20 +112,7 @@ final class LosslessDrillTests: XCTestCase {
     func testADrillWithFailbackIsRefusedUpFrontWithoutARejoinStep() async throws {
         let cluster = try await PostgresCluster.start()
         let ssh = try await SSHServer.start()
-        let group = """
-            groups:
-              - name: web
-                primary: east
-                standbys: [west]
-                plan: [fence, promote, verify]
-            """
-        let c = try ControllerProcess(
-            sites: [
-                "east": try Self.site("east", cluster.primary, ssh: ssh), "west": try Self.site("west", cluster.replica, ssh: ssh),
-            ], extra: group, apiToken: Self.token)
-        try c.start()
-        try c.waitUntilServing()
-        try c.waitFor("both sites up") { try c.siteState("east") == "up" && c.siteState("west") == "up" }
+        let c = try Self.started(east: cluster.primary, west: cluster.replica, ssh: ssh, plan: "[fence, promote, verify]")
         let drill = try await Self.command(c, ["drill", "--planned", "--group", "web", "--failback"])
         XCTAssertNotEqual(drill.status, 0)
         XCTAssertTrue((drill.stdout + drill.stderr).contains("plan has no rejoin step"), drill.stdout + drill.stderr)
@@ -129,20 +124,7 @@ final class LosslessDrillTests: XCTestCase {
         let cluster = try await PostgresCluster.start()
         let stranger = try await PostgresCluster.start()
         let ssh = try await SSHServer.start()
-        let group = """
-            groups:
-              - name: web
-                primary: east
-                standbys: [west]
-                plan: [fence, promote, verify]
-            """
-        let c = try ControllerProcess(
-            sites: [
-                "east": try Self.site("east", cluster.primary, ssh: ssh), "west": try Self.site("west", stranger.primary, ssh: ssh),
-            ], extra: group, apiToken: Self.token)
-        try c.start()
-        try c.waitUntilServing()
-        try c.waitFor("both sites up") { try c.siteState("east") == "up" && c.siteState("west") == "up" }
+        let c = try Self.started(east: cluster.primary, west: stranger.primary, ssh: ssh, plan: "[fence, promote, verify]")
         let drill = try await Self.command(c, ["drill", "--planned", "--group", "web", "--to", "west"])
         XCTAssertEqual(drill.status, 2, drill.stdout + drill.stderr)
         XCTAssertTrue((drill.stdout + drill.stderr).contains("west is not eligible: its database (system"), drill.stdout + drill.stderr)
