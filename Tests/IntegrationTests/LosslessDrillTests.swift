@@ -106,6 +106,13 @@ final class LosslessDrillTests: XCTestCase {
         let events = try c.run(["events", "--json"])
         XCTAssertFalse(events.stdout.contains("\"split_brain\""), "no split brain during one's own drill")
         try c.waitFor("status OK: one writable primary and a streaming replica") { try c.run(["status"]).status == 0 }
+        // By hand: rejoining the replica changes nothing; the primary is refused.
+        let again = try await Self.command(c, ["rejoin", "--group", "web", "--site", "west"])
+        XCTAssertEqual(again.status, 0, again.stdout + again.stderr)
+        XCTAssertTrue(again.stdout.contains("west is already a streaming replica of east on timeline 3"), again.stdout)
+        let primary = try await Self.command(c, ["rejoin", "--group", "web", "--site", "east"])
+        XCTAssertEqual(primary.status, 2, primary.stdout + primary.stderr)
+        XCTAssertTrue(primary.stderr.contains("east is web's primary"), primary.stderr)
         XCTAssertEqual(c.stop(), 0, c.logTail())
     }
 
