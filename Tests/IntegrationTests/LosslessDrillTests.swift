@@ -10,8 +10,12 @@ final class LosslessDrillTests: XCTestCase {
     static let token = "lossless-token-0123456789abcdef"
 
     /// A site file for `node`: a postgres check, and postgres fence (with a host block
-    /// reached over `ssh`) and promote actions.
-    static func site(_ name: String, _ node: PostgresNode, ssh: SSHServer) throws -> String {
+    /// reached over `ssh`) and promote actions; with `edge`, HAProxy drain and ready of the
+    /// site's server and a PowerDNS record pointing at `address`.
+    static func site(
+        _ name: String, _ node: PostgresNode, ssh: SSHServer, edge: (HAProxyServer, PowerDNSServer)? = nil,
+        address: String = "127.0.0.1"
+    ) throws -> String {
         guard case .ssh(let target) = ssh.databaseHost().access else { throw XCTSkip("unreachable") }
         let host = node.host(.ssh(target))
         func list(_ argv: [String]) throws -> String { String(decoding: try JSONEncoder().encode(argv), as: UTF8.self) }
@@ -30,7 +34,15 @@ final class LosslessDrillTests: XCTestCase {
                   start: \(try list(host.start))
                   pg_rewind: \(host.pgRewind)
             promote: { postgres: { dsn: "\(node.dsn)" } }
-            """
+            """ + (edge.map { haproxy, pdns in
+                let lb = "{ haproxy: { admin: \"\(haproxy.adminTCP)\", backend: web, server: \(name) } }"
+                return """
+
+                    drain: \(lb)
+                    ready: \(lb)
+                    dns: { powerdns: { api: "\(pdns.apiURL)", key: "\(pdns.apiKey)", zone: example.test., name: app.example.test., type: A, ttl: 30, content: \(address) } }
+                    """
+            } ?? "")
         return ControllerProcess.site(
             name, interval: "300ms", timeout: "250ms", fall: 2, rise: 1, checks: "- name: db\n  postgres: \(node.dsn)",
             actions: actions)
@@ -44,9 +56,10 @@ final class LosslessDrillTests: XCTestCase {
 
     /// A running controller watching `east` and `west` (group `web`, primary east, the plan
     /// `plan` and extra group keys `keys`), both sites seen up.
-    static func started(east: PostgresNode, west: PostgresNode, ssh: SSHServer, plan: String, keys: String = "")
-        throws -> ControllerProcess
-    {
+    static func started(
+        east: PostgresNode, west: PostgresNode, ssh: SSHServer, plan: String, keys: String = "",
+        edge: (HAProxyServer, PowerDNSServer)? = nil
+    ) throws -> ControllerProcess {
         let group = """
             groups:
               - name: web
@@ -55,8 +68,10 @@ final class LosslessDrillTests: XCTestCase {
                 plan: \(plan)
             """
         let c = try ControllerProcess(
-            sites: ["east": try site("east", east, ssh: ssh), "west": try site("west", west, ssh: ssh)], extra: group,
-            apiToken: token)
+            sites: [
+                "east": try site("east", east, ssh: ssh, edge: edge, address: "127.0.0.1"),
+                "west": try site("west", west, ssh: ssh, edge: edge, address: "127.0.0.2"),
+            ], extra: group, apiToken: token)
         try c.start()
         try c.waitUntilServing()
         try c.waitFor("both sites up") { try c.siteState("east") == "up" && c.siteState("west") == "up" }
@@ -68,8 +83,11 @@ final class LosslessDrillTests: XCTestCase {
         let ssh = try await SSHServer.start()
         let (east, west) = (cluster.primary, cluster.replica)
         try east.psql("CREATE TABLE acked (id int PRIMARY KEY)")
+        let haproxy = try await HAProxyServer.start()
+        let pdns = try await PowerDNSServer.start()
         let c = try Self.started(
-            east: east, west: west, ssh: ssh, plan: "[fence, promote, verify, rejoin]", keys: "\n    rto: 30s\n    rpo: 1s")
+            east: east, west: west, ssh: ssh, plan: "[drain, fence, promote, ready, dns, verify, rejoin]",
+            keys: "\n    rto: 30s\n    rpo: 1s", edge: (haproxy, pdns))
 
         let writer = AckedWriter(dsns: [east.dsn, west.dsn])
         writer.start()
@@ -93,6 +111,9 @@ final class LosslessDrillTests: XCTestCase {
             }
         }
         XCTAssertEqual(try west.psql("SELECT pg_is_in_recovery()"), "t")
+        XCTAssertEqual(try haproxy.adminState("east"), 0, "east back in the load balancer")
+        XCTAssertNotEqual(try haproxy.adminState("west"), 0, "west drained")
+        XCTAssertEqual(try pdns.dig(), ["127.0.0.1"], "the name points at east again")
 
         let report = try c.run(["report", "--group", "web", "--json"])
         let incidents = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [[String: Any]])
