@@ -4,9 +4,14 @@ import PGWire
 extension PostgresJob {
     /// Promotes the replica behind `session` (blocking, on the libpq thread) in place of
     /// `old`; see `PostgresAction`.
-    @Sendable func promote(_ session: PGSession, old: OldPrimary) throws -> ActionReport {
+    /// `targetSeen` is the checks' last reading of the target: a replica whose primary is
+    /// gone shows an older timeline than the one it streamed on until its next restartpoint.
+    @Sendable func promote(_ session: PGSession, old: OldPrimary, targetSeen: DatabaseObservation? = nil) throws
+        -> ActionReport
+    {
         var state = try session.serverState()
         guard state.inRecovery else { return try alreadyPrimary(session, state: state, old: old) }
+        state.observation = state.observation.keepingTimeline(of: targetSeen)
         if let why = DatabaseEligibility.refusal(state.observation, primary: old.observation, primaryName: old.name) {
             throw ActionError.permanent("refusing to promote \(target): \(why)")
         }

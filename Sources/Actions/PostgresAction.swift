@@ -71,7 +71,10 @@ public struct PostgresAction: ActionPlugin {
             switch request.step.kind {
             case .promote:
                 let old = await oldPrimary(request)
-                report = try await PGClient.run(dsn: options.dsn, timeout: request.timeout) { try job.promote($0, old: old) }
+                let seen = await lastSeen(request.context.to)?.observation
+                report = try await PGClient.run(dsn: options.dsn, timeout: request.timeout) {
+                    try job.promote($0, old: old, targetSeen: seen)
+                }
             case .fence where options.mode == .stop: report = try await fenceByStopping(request, options: options)
             case .fence: report = try await PGClient.run(dsn: options.dsn, timeout: request.timeout, job.fence)
             case .rejoin: report = try await rejoin(request, options: options)

@@ -95,7 +95,7 @@ actor StatusBoard {
         let effects = entry.fsm.observe(round.outcome(require: entry.config.require), at: round.at)
         entry.checks = round.results
         if let observation = round.results.lazy.compactMap(\.database).first {
-            entry.database = (observation, round.at)
+            entry.database = (observation.keepingTimeline(of: entry.database?.observation), round.at)
         }
         entry.dirty = true
         sites[site] = entry

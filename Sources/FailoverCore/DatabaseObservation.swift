@@ -89,6 +89,19 @@ public struct DatabaseObservation: Sendable, Equatable, Codable {
         self.streamingReplicas = streamingReplicas
     }
 
+    /// This reading, with the timeline taken from `earlier` when this is a replica no longer
+    /// streaming and `earlier` saw the same system as a replica on a later timeline: a
+    /// replica never goes back to an older timeline, but without its WAL receiver it only
+    /// shows the timeline of its last restartpoint, which can lag the one it follows.
+    public func keepingTimeline(of earlier: DatabaseObservation?) -> DatabaseObservation {
+        guard let earlier, role == .replica, !streaming, earlier.role == .replica,
+            earlier.systemIdentifier == systemIdentifier, earlier.timeline > timeline
+        else { return self }
+        var kept = self
+        kept.timeline = earlier.timeline
+        return kept
+    }
+
     /// Whether applications can write to it: a primary that is not fenced.
     public var writable: Bool { role == .primary }
 

@@ -134,10 +134,21 @@ public final class PostgresNode: @unchecked Sendable {
         }
     }
 
-    /// Kills the postmaster with SIGKILL (a crash its children notice) and waits for it.
+    /// Kills the postmaster with SIGKILL (a crash its children notice) and waits for it:
+    /// the one the harness started, or the one a test restarted with `pg_ctl` (from
+    /// `postmaster.pid`).
     public func killNine() {
-        if process.isRunning { kill(process.pid, SIGKILL) }
-        process.stop(grace: .seconds(10))
+        if process.isRunning {
+            kill(process.pid, SIGKILL)
+            process.stop(grace: .seconds(10))
+            return
+        }
+        guard let text = try? String(contentsOfFile: dataDirectory + "/postmaster.pid", encoding: .utf8),
+            let pid = text.split(separator: "\n").first.flatMap({ Int32($0) }), pid > 1
+        else { return }
+        kill(pid, SIGKILL)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while kill(pid, 0) == 0, ContinuousClock.now < deadline { usleep(10_000) }
     }
 
     /// How a `host` block drives this server: `pg_ctl` stop (fast) and start (log beside

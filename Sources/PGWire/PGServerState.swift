@@ -40,8 +40,10 @@ public struct PGServerState: Sendable, Equatable {
     public static let fenceMarker = "failoverctl.fenced"
 
     /// One query reading everything (PostgreSQL 13 and later). The timeline of a primary
-    /// comes from its current WAL file name; a replica's from its WAL receiver, else its
-    /// last restartpoint. A replica's position is the furthest of what it received by
+    /// comes from its current WAL file name; a replica's is the highest its WAL receiver, its
+    /// last restartpoint and its minimum recovery point show. Without a running receiver
+    /// (its primary is gone) that can lag behind the timeline it follows until its next
+    /// restartpoint: readers keep the higher timeline they saw it stream on. A replica's position is the furthest of what it received by
     /// streaming and what it replayed: WAL read from its own `pg_wal` (after a restart or a
     /// rewind) is replayed without ever counting as received.
     static let query = """
@@ -54,7 +56,8 @@ public struct PGServerState: Sendable, Equatable {
                ELSE GREATEST(COALESCE(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 0), 0)
           END::float8,
           (pg_control_system()).system_identifier::text,
-          CASE WHEN s.recovery THEN COALESCE((SELECT received_tli FROM r), (pg_control_checkpoint()).timeline_id)
+          CASE WHEN s.recovery THEN GREATEST((SELECT received_tli FROM r), (pg_control_checkpoint()).timeline_id,
+                 (pg_control_recovery()).min_recovery_end_timeline)
                ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END,
           CASE WHEN s.recovery THEN GREATEST(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())
                ELSE pg_current_wal_lsn() END::text,

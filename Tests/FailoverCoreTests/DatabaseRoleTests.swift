@@ -84,4 +84,14 @@ import Testing
         let cut = Self.report(east: Self.database(.primary), west: Self.database(.replica, streaming: false))
         #expect(cut.level == .warning)
     }
+
+    @Test func aReplicaCutOffFromItsPrimaryKeepsTheTimelineItStreamedOn() {
+        let streamed = Self.database(.replica, timeline: 3)
+        let cut = Self.database(.replica, timeline: 2, streaming: false)
+        #expect(cut.keepingTimeline(of: streamed).timeline == 3)
+        #expect(Self.database(.replica, timeline: 2).keepingTimeline(of: streamed).timeline == 2, "streaming: its own word")
+        #expect(cut.keepingTimeline(of: Self.database(.replica, timeline: 3, system: "other")).timeline == 2)
+        #expect(cut.keepingTimeline(of: Self.database(.primary, timeline: 3)).timeline == 2, "it was rebuilt or demoted since")
+        #expect(Self.database(.fencedPrimary, timeline: 1).keepingTimeline(of: streamed).timeline == 1)
+    }
 }
