@@ -126,7 +126,7 @@ public struct DatabaseObservation: Sendable, Equatable, Codable {
 }
 
 /// Whether a server may be promoted to replace a group's primary: the rules shared by the
-/// election and the `postgres` plugin (DESIGN.md, "Roles of a database").
+/// election and the `postgres` plugin.
 public enum DatabaseEligibility {
     /// Why `candidate` is no replica of `primary` (the group's current primary as last
     /// observed), or nil when it is one: same system, a standby, on the primary's
