@@ -42,6 +42,10 @@ final class AlertDeliveryTests: XCTestCase {
         try c.waitFor("east down, alerted on Slack") { slack.answered.contains { $0.text.contains("site_down") } }
         listener = try TCPListener(port: port)
         try c.waitFor("east up, alerted on Slack") { slack.answered.contains { $0.text.contains("RESOLVED") } }
+        // Slack's answer reaches the test before the controller records the delivery.
+        try c.waitFor("only PagerDuty's two alerts pending") {
+            (try c.status()?["alerts"] as? [String: Any])?["pending"] as? Int == 2
+        }
         let pending = try XCTUnwrap(try c.status()?["alerts"] as? [String: Any])
         XCTAssertEqual(pending["pending"] as? Int, 2, "\(pending)")
         XCTAssertTrue(pagerDuty.requests.count >= 1, "PagerDuty was tried during its outage")
