@@ -1,6 +1,14 @@
 import FailoverCore
 import PGWire
 
+/// The old primary's last WAL position as a promotion knows it: exact (read live from a
+/// fenced server, or from a cleanly stopped one's control file) or as last checked, `age` ago.
+struct OldPosition {
+    var position: WALPosition
+    var age: Duration
+    var exact: Bool
+}
+
 extension PostgresJob {
     /// Promotes the replica behind `session` (blocking, on the libpq thread) in place of
     /// `old`; see `PostgresAction`.
@@ -16,8 +24,8 @@ extension PostgresJob {
             throw ActionError.permanent("refusing to promote \(target): \(why)")
         }
         var reference = try lastPosition(of: old)
-        if let live = reference, live.live {
-            let caughtUp = try catchUp(session, old: old, final: live.position, start: state)
+        if let exact = reference, exact.exact {
+            let caughtUp = try catchUp(session, old: old, final: exact.position, start: state)
             state = caughtUp.state
             reference?.position = caughtUp.final
         }
@@ -51,14 +59,12 @@ extension PostgresJob {
             throw ActionError.permanent(
                 "refusing to take \(target) as the new primary: it is already a \(me.summary), and \(old.name)'s database was never read, so nothing shows it replicated from \(old.name)")
         }
-        if let why = DatabaseEligibility.refusal(me, primary: reference, primaryName: old.name),
-            me.systemIdentifier != reference.systemIdentifier
+        if me.systemIdentifier != reference.systemIdentifier,
+            let why = DatabaseEligibility.refusal(me, primary: reference, primaryName: old.name)
         {
             throw ActionError.permanent("refusing to take \(target) as the new primary: \(why)")
         }
-        guard me.timeline > reference.timeline,
-            old.live?.observation.writable != true
-        else {
+        guard me.timeline > reference.timeline, old.live?.observation.writable != true else {
             throw ActionError.permanent(
                 "refusing to take \(target) as the new primary: it is already a \(me.summary), not a promoted replica of \(old.name) (\(reference.summary)); rejoin it as a replica of \(old.name) first")
         }
@@ -71,35 +77,33 @@ extension PostgresJob {
     /// The old primary's last position, and how it is known. A drill needs it exactly: read
     /// live from a fenced server, or from the control file of a cleanly stopped one; a
     /// promotion never goes past a writable old primary.
-    private func lastPosition(of old: OldPrimary) throws -> (position: WALPosition, age: Duration, live: Bool)? {
+    private func lastPosition(of old: OldPrimary) throws -> OldPosition? {
         if let live = old.live {
             if live.observation.writable, !force {
                 throw ActionError.failed(
                     "refusing to promote \(target): the old primary \(old.name) still takes writes (\(live.observation.summary)); fence it first",
                     retryable: true)
             }
-            return live.observation.position.map { ($0, .zero, true) }
+            return live.observation.position.map { OldPosition(position: $0, age: .zero, exact: true) }
         }
-        if let stopped = old.stopped, let position = stopped.position { return (position, .zero, true) }
+        if let position = old.stopped?.position { return OldPosition(position: position, age: .zero, exact: true) }
         if drill {
             throw ActionError.failed(
                 "a drill promotes only once the old primary \(old.name) answers, so that no write is lost: \(old.liveError ?? "not read")",
                 retryable: true)
         }
-        guard let seen = old.lastSeen, let position = seen.position else { return nil }
-        return (position, old.lastSeenAge ?? .zero, false)
+        guard let position = old.lastSeen?.position else { return nil }
+        return OldPosition(position: position, age: old.lastSeenAge ?? .zero, exact: false)
     }
 
     /// The RPO: what the target lacks of the old primary's last position, in bytes, with
     /// the age of that position; unknown without a reference.
-    private func dataAtRisk(_ reference: (position: WALPosition, age: Duration, live: Bool)?, received: WALPosition?)
-        -> (lag: ReplicationLag, text: String)
-    {
+    private func dataAtRisk(_ reference: OldPosition?, received: WALPosition?) -> (lag: ReplicationLag, text: String) {
         guard let reference else { return (ReplicationLag(), "not measured: the old primary's position is unknown") }
         let bytes = reference.position.bytes(after: received ?? WALPosition(0))
-        let seconds = reference.live ? 0 : Double(reference.age.components.seconds) + Double(reference.age.components.attoseconds) / 1e18
+        let seconds = reference.exact ? 0 : reference.age.seconds
         let have = received.map { "received up to \($0)" } ?? "received nothing"
-        let how = reference.live ? "last position" : String(format: "last position seen %.1f s before", seconds)
+        let how = reference.exact ? "last position" : String(format: "last position seen %.1f s before", seconds)
         return (ReplicationLag(bytes: bytes, seconds: seconds), "\(bytes) B: \(have), the old primary's \(how) \(reference.position)")
     }
 

@@ -31,7 +31,9 @@ extension PostgresAction {
         }
         let command = HostCommand(host: host, clock: clock)
         var changed = [try await stop(command, options: options, site: site, deadline: deadline)]
-        if let checkpoint = try await checkpointAfterPromotion(source, name: to) { changed.append(checkpoint) }
+        if primary.checkpointTimeline < primary.observation.timeline {
+            changed.append(try await checkpoint(source, name: to))
+        }
         changed.append(try await rewind(command, source: source, site: site, to: to, deadline: deadline))
         _ = try await command.run(host.start, timeout: remaining(deadline))
         changed.append("started \(site)")
@@ -76,8 +78,7 @@ extension PostgresAction {
         do {
             state = try await PGClient.run(dsn: source.dsn, timeout: .seconds(3)) { try $0.serverState() }
         } catch let error as PGError {
-            let text = Redaction.scrub(error.description, secrets: PostgresDSN.secrets(source.dsn))
-            throw ActionError.failed("cannot read the new primary \(name): \(text)", retryable: true)
+            throw ActionError.failed("cannot read the new primary \(name): \(error.shown(dsn: source.dsn))", retryable: true)
         }
         guard state.observation.writable else {
             throw ActionError.failed(
@@ -90,20 +91,13 @@ extension PostgresAction {
     /// checkpoint, and until then `pg_rewind` takes both servers for one timeline ("no
     /// rewind required") and the rejoined server cannot follow: so the new primary is made
     /// to checkpoint first when it has not since its promotion.
-    private func checkpointAfterPromotion(_ source: PostgresOptions, name: String) async throws -> String? {
-        let sql = """
-            SELECT (pg_control_checkpoint()).timeline_id < ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int
-            """
+    private func checkpoint(_ source: PostgresOptions, name: String) async throws -> String {
         do {
-            return try await PGClient.run(dsn: source.dsn, timeout: .seconds(30)) { session in
-                guard try session.value(sql) == "t" else { return nil }
-                _ = try session.rows("CHECKPOINT")
-                return "checkpointed \(name) so that its control file shows its new timeline"
-            }
+            _ = try await PGClient.run(dsn: source.dsn, timeout: .seconds(30)) { try $0.rows("CHECKPOINT") }
         } catch let error as PGError {
-            let text = Redaction.scrub(error.description, secrets: PostgresDSN.secrets(source.dsn))
-            throw ActionError.failed("cannot checkpoint the new primary \(name): \(text)", retryable: true)
+            throw ActionError.failed("cannot checkpoint the new primary \(name): \(error.shown(dsn: source.dsn))", retryable: true)
         }
+        return "checkpointed \(name) so that its control file shows its new timeline"
     }
 
     /// Stops the server with the host's `stop` command and waits until it refuses

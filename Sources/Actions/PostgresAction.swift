@@ -105,7 +105,7 @@ public struct PostgresAction: ActionPlugin {
         do {
             old.live = try await PGClient.run(dsn: options.dsn, timeout: bound) { try $0.serverState() }
         } catch let error as PGError {
-            old.liveError = Redaction.scrub(error.description, secrets: PostgresDSN.secrets(options.dsn))
+            old.liveError = error.shown(dsn: options.dsn)
         } catch {
             old.liveError = "not read: \(error)"
         }
@@ -155,7 +155,7 @@ struct PostgresJob: Sendable {
 
     /// `error` as an `ActionError` whose text names the server and holds no password.
     func actionError(_ error: PGError) -> ActionError {
-        let text = Redaction.scrub(error.description, secrets: PostgresDSN.secrets(options.dsn))
+        let text = error.shown(dsn: options.dsn)
         switch error.kind {
         case .authentication: return .permanent("PostgreSQL at \(target) refused the credentials: \(text)")
         case .rejected: return .permanent("PostgreSQL at \(target) refused the connection: \(text)")

@@ -38,12 +38,7 @@ extension ConfigLoader {
     private func checkActions(_ group: LoadedGroup, sites: [SiteConfig]) throws {
         for (step, place) in zip(group.config.plan, group.places.plan) where step.kind == .rejoin && !step.optional {
             for name in group.config.sites {
-                guard let site = sites.first(where: { $0.name == name }) else { continue }
-                let hosted = [site.actions[.fence], site.actions[.promote]].contains { spec in
-                    if case .postgres(let options)? = spec { return options.host != nil }
-                    return false
-                }
-                guard !hosted else { continue }
+                guard let site = sites.first(where: { $0.name == name }), site.hostedDatabaseAction == nil else { continue }
                 throw place.saying(
                     "step rejoin needs a postgres fence or promote action with a host block on site \(name) (\(site.sourcePath)): rejoin stops, rewinds and starts its server there")
             }

@@ -48,9 +48,7 @@ public struct ConfigLoader: Sendable {
         try checkReferences(groups, sites: sites)
         let configs = groups.map { loaded in
             var group = loaded.config
-            group.promotesDatabase = sites.contains { site in
-                group.sites.contains(site.name) && site.actions[.promote]?.plugin == "postgres"
-            }
+            group.promotesDatabase = sites.contains { group.sites.contains($0.name) && $0.actions[.promote]?.plugin == "postgres" }
             return group
         }
         return ControllerConfig(

@@ -102,18 +102,13 @@ public enum Plan {
         return resolved
     }
 
-    /// A `rejoin` step: the old primary's `postgres` action that has a `host` (its `fence`,
-    /// else its `promote`), with the target's `postgres` action as the source to follow.
+    /// A `rejoin` step: the old primary's `postgres` action that has a `host`, with the
+    /// target's `postgres` action as the source to follow.
     public static func rejoin(_ step: PlanStep, sites: [SiteConfig], from: String, to: String)
         -> (ResolvedAction, ActionSpec?)
     {
-        let old = sites.first { $0.name == from }
-        let new = sites.first { $0.name == to }
-        let withHost = [old?.actions[.fence], old?.actions[.promote]].compactMap { $0 }.first { spec in
-            if case .postgres(let options) = spec { return options.host != nil }
-            return false
-        }
-        let source = [new?.actions[.promote], new?.actions[.fence]].compactMap { $0 }.first { $0.plugin == "postgres" }
+        let withHost = sites.first { $0.name == from }?.hostedDatabaseAction
+        let source = sites.first { $0.name == to }?.databaseAction
         guard let withHost, let source else {
             let reason =
                 withHost == nil
@@ -121,5 +116,22 @@ public enum Plan {
             return (step.optional ? .skip(reason: reason) : .unavailable(reason: reason), nil)
         }
         return (.plugin(withHost), source)
+    }
+}
+
+extension SiteConfig {
+    /// The site's `postgres` action (its `promote`, else its `fence`): how its database is
+    /// reached, nil when the site drives no database.
+    public var databaseAction: ActionSpec? {
+        [actions[.promote], actions[.fence]].compactMap { $0 }.first { $0.plugin == "postgres" }
+    }
+
+    /// The site's `postgres` action that has a `host` block (its `fence`, else its
+    /// `promote`): what a `rejoin` of this site runs.
+    public var hostedDatabaseAction: ActionSpec? {
+        [actions[.fence], actions[.promote]].compactMap { $0 }.first { spec in
+            if case .postgres(let options) = spec { return options.host != nil }
+            return false
+        }
     }
 }

@@ -42,22 +42,25 @@ public enum PGDSN {
     /// The password `dsn` carries (plain and as written, for URIs percent-encoded), for
     /// scrubbing text; empty when there is none or the DSN does not parse.
     public static func secrets(_ dsn: String) -> [String] {
+        guard let password = options(dsn)?.first(where: { $0.key == "password" })?.value else { return [] }
+        guard let encoded = password.addingPercentEncoding(withAllowedCharacters: .alphanumerics), encoded != password
+        else { return [password] }
+        return [password, encoded]
+    }
+
+    /// The keyword/value pairs libpq reads from `dsn` (URI or key=value), those with a value;
+    /// nil when it does not parse.
+    private static func options(_ dsn: String) -> [(key: String, value: String)]? {
         var message: UnsafeMutablePointer<CChar>?
         guard let options = PQconninfoParse(dsn, &message) else {
             if let message { PQfreemem(message) }
-            return []
+            return nil
         }
         defer { PQconninfoFree(options) }
-        var found: [String] = []
+        var found: [(key: String, value: String)] = []
         var cursor = options
         while let keyword = cursor.pointee.keyword {
-            if String(cString: keyword) == "password", let value = cursor.pointee.val {
-                let plain = String(cString: value)
-                found.append(plain)
-                if let encoded = plain.addingPercentEncoding(withAllowedCharacters: .alphanumerics), encoded != plain {
-                    found.append(encoded)
-                }
-            }
+            if let value = cursor.pointee.val { found.append((String(cString: keyword), String(cString: value))) }
             cursor += 1
         }
         return found
@@ -79,23 +82,9 @@ extension PGDSN {
     /// `dsn` as `key=value` pairs without its password (libpq then reads the password from
     /// the `~/.pgpass` of whoever connects); nil when libpq cannot parse it.
     public static func withoutPassword(_ dsn: String) -> String? {
-        var message: UnsafeMutablePointer<CChar>?
-        guard let options = PQconninfoParse(dsn, &message) else {
-            if let message { PQfreemem(message) }
-            return nil
-        }
-        defer { PQconninfoFree(options) }
-        var pairs: [String] = []
-        var cursor = options
-        while let keyword = cursor.pointee.keyword {
-            let key = String(cString: keyword)
-            if key != "password", let value = cursor.pointee.val {
-                let text = String(cString: value)
-                let quoted = text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'")
-                pairs.append("\(key)='\(quoted)'")
-            }
-            cursor += 1
-        }
-        return pairs.joined(separator: " ")
+        options(dsn)?.filter { $0.key != "password" }.map { pair in
+            let quoted = pair.value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'")
+            return "\(pair.key)='\(quoted)'"
+        }.joined(separator: " ")
     }
 }

@@ -1,3 +1,4 @@
+import FailoverCore
 /// Why a PostgreSQL connection or query through `PGClient` failed.
 ///
 /// `message` is one line with the DSN's password already removed; `isRetryable` splits
@@ -63,5 +64,13 @@ public struct PGError: Error, Sendable, Equatable, CustomStringConvertible {
         if lower.contains("database \"") && lower.contains("does not exist") { return PGError(.rejected, text) }
         if lower.contains("invalid") && lower.contains("option") { return PGError(.rejected, text) }
         return PGError(.unreachable, text)
+    }
+}
+
+extension PGError {
+    /// This error's text as it may be shown: scrubbed of `dsn`'s password (plain and
+    /// percent-encoded), whatever the server or libpq quoted.
+    public func shown(dsn: String) -> String {
+        Redaction.scrub(description, secrets: PostgresDSN.secrets(dsn))
     }
 }

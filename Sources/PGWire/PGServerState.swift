@@ -16,6 +16,9 @@ public struct PGServerState: Sendable, Equatable {
     public var readOnly: Bool
     /// Roles whose LOGIN a `fence` revoked (they carry the `failoverctl.fenced` setting).
     public var fencedRoles: [String]
+    /// The timeline of the last checkpoint in the control file: after a promotion it stays
+    /// the old one until the first checkpoint (and `pg_rewind` reads it from there).
+    public var checkpointTimeline: Int
 
     /// `pg_is_in_recovery()`: true on a replica (standby), false on a primary.
     public var inRecovery: Bool { observation.role == .replica }
@@ -26,8 +29,9 @@ public struct PGServerState: Sendable, Equatable {
     /// Creates a state.
     public init(
         observation: DatabaseObservation, lagBytes: Int64 = 0, lagSeconds: Double = 0, readOnly: Bool = false,
-        fencedRoles: [String] = []
+        fencedRoles: [String] = [], checkpointTimeline: Int? = nil
     ) {
+        self.checkpointTimeline = checkpointTimeline ?? observation.timeline
         self.observation = observation
         self.lagBytes = lagBytes
         self.lagSeconds = lagSeconds
@@ -67,7 +71,8 @@ public struct PGServerState: Sendable, Equatable {
           (SELECT sender_host || ':' || sender_port FROM r),
           (SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'),
           (SELECT string_agg(rolname, ',' ORDER BY rolname) FROM pg_roles
-             WHERE EXISTS (SELECT 1 FROM unnest(rolconfig) c WHERE c LIKE 'failoverctl.fenced=%'))
+             WHERE EXISTS (SELECT 1 FROM unnest(rolconfig) c WHERE c LIKE 'failoverctl.fenced=%')),
+          (pg_control_checkpoint()).timeline_id
         FROM s
         """
 }
@@ -76,7 +81,7 @@ extension PGSession {
     /// Reads the server's identity, role, fence and positions (`PGServerState.query`).
     public func serverState() throws(PGError) -> PGServerState {
         let row = try rows(PGServerState.query).first ?? []
-        guard row.count == 12, let recovery = row[0], let bytes = row[1].flatMap({ Int64($0) }),
+        guard row.count == 13, let recovery = row[0], let bytes = row[1].flatMap({ Int64($0) }),
             let seconds = row[2].flatMap({ Double($0) }), let system = row[3], let timeline = row[4].flatMap({ Int($0) })
         else { throw PGError(.query, "unexpected answer to the server state query: \(row)") }
         let readOnly = row[7] == "t"
@@ -89,6 +94,7 @@ extension PGSession {
             replayed: inRecovery ? row[6].flatMap(WALPosition.init) : nil, streaming: row[8] == "t",
             upstream: row[9], streamingReplicas: Int(row[10] ?? "0") ?? 0)
         return PGServerState(
-            observation: observation, lagBytes: bytes, lagSeconds: seconds, readOnly: readOnly, fencedRoles: fencedRoles)
+            observation: observation, lagBytes: bytes, lagSeconds: seconds, readOnly: readOnly, fencedRoles: fencedRoles,
+            checkpointTimeline: row[12].flatMap { Int($0) })
     }
 }

@@ -28,7 +28,7 @@ struct PostgresProber: Sendable {
             }
         } catch let error as PGError {
             result.diagnosis = Self.diagnosis(error)
-            result.error = Redaction.scrub(error.description, secrets: PostgresDSN.secrets(check.dsn))
+            result.error = error.shown(dsn: check.dsn)
         } catch {
             result.diagnosis = .probeUnavailable
             result.error = "probe cancelled"
