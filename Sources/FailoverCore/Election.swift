@@ -52,11 +52,11 @@ public enum Election {
     /// primary). A site whose database is not a replica of the primary's is ineligible even
     /// when forced: promoting it would lose everything written since it diverged.
     public static func candidate(
-        _ name: String, group: GroupConfig, snapshot: WorldSnapshot, force: Bool, primary: String? = nil
+        _ name: String, group: GroupConfig, snapshot: WorldSnapshot, force: Bool, primary: String
     ) -> Candidate {
         let site = snapshot.site(name)
         var why: String?
-        if let database = site.database, let primary,
+        if let database = site.database,
             let refusal = DatabaseEligibility.refusal(
                 database, primary: snapshot.site(primary).database, primaryName: primary)
         {
