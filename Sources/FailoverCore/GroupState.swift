@@ -157,9 +157,15 @@ public struct RunContext: Sendable, Equatable {
     public var epoch: Int
     /// A human forced it past eligibility checks.
     public var force: Bool
+    /// The leadership term the step runs in (etcd: the revision that created the leader key;
+    /// `local`: a counter of controller starts): strictly greater after every hand-over.
+    public var term: Int64
 
     /// Creates a context.
-    public init(group: String, incident: String, kind: RunKind, from: String, to: String, epoch: Int, force: Bool = false) {
+    public init(
+        group: String, incident: String, kind: RunKind, from: String, to: String, epoch: Int, force: Bool = false,
+        term: Int64 = 0
+    ) {
         self.group = group
         self.incident = incident
         self.kind = kind
@@ -167,7 +173,13 @@ public struct RunContext: Sendable, Equatable {
         self.to = to
         self.epoch = epoch
         self.force = force
+        self.term = term
     }
+
+    /// The fencing token `EPOCH.TERM` (`FAILOVER_TOKEN`, header `X-Failover-Token`): a target
+    /// compares epoch, then term, as integers, and refuses a token lower than the highest it
+    /// accepted; a stale actor's token is always lower than its successor's.
+    public var token: FencingToken { FencingToken(epoch: epoch, term: term) }
 
     /// A drill (`FAILOVER_DRILL=1`): plugins wait for zero lag before promoting.
     public var drill: Bool { kind == .drill }
@@ -224,4 +236,31 @@ public struct StepOutcome: Sendable, Equatable {
         self.dnsTTL = dnsTTL
         self.restoredAt = restoredAt
     }
+}
+
+/// What makes one actor's step distinguishable from its successor's: the group's epoch and
+/// the leadership term, compared in that order.
+public struct FencingToken: Sendable, Equatable, Comparable, CustomStringConvertible {
+    /// The failover epoch.
+    public var epoch: Int
+    /// The leadership term.
+    public var term: Int64
+
+    /// Creates a token.
+    public init(epoch: Int, term: Int64) {
+        self.epoch = epoch
+        self.term = term
+    }
+
+    /// Reads `EPOCH.TERM`; nil for anything else.
+    public init?(_ text: String) {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 2, let epoch = Int(parts[0]), let term = Int64(parts[1]), epoch >= 0, term >= 0 else { return nil }
+        self.init(epoch: epoch, term: term)
+    }
+
+    /// `EPOCH.TERM`.
+    public var description: String { "\(epoch).\(term)" }
+
+    public static func < (a: FencingToken, b: FencingToken) -> Bool { (a.epoch, a.term) < (b.epoch, b.term) }
 }
