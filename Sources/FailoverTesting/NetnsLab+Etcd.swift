@@ -123,11 +123,11 @@ public final class NetnsEtcdCluster: @unchecked Sendable {
 
     /// The raft leader as `member` sees it (its node name), from `/v3/maintenance/status`;
     /// nil when it does not answer or knows no leader.
-    public func raftLeader(seenBy member: String) -> String? {
+    public func raftLeader(seenBy member: String, timeout: Duration = .milliseconds(500)) -> String? {
         guard
             let reply = lab.http(
                 member, method: "POST", host: lab[member].address, port: 2379, path: "/v3/maintenance/status",
-                body: Data("{}".utf8), timeout: .milliseconds(500)),
+                body: Data("{}".utf8), timeout: timeout),
             reply.status == 200,
             let object = try? JSONSerialization.jsonObject(with: reply.body) as? [String: Any],
             let leader = object["leader"] as? String,

@@ -31,9 +31,10 @@ struct PartitionRunFigures {
     var run: Int
     var oldLeader: String
     var newLeader: String
-    /// The etcd member left with the old leader, and whether it was raft leader at the cut.
+    /// The etcd member left with the old leader, and until when it still was the raft
+    /// leader (− cut; nil: it was a follower, or there is none).
     var kept: String?
-    var keptWasRaftLeader: Bool
+    var keptLeaderUntil: Int64?
     /// How long applying the partition took (its start to `cut`).
     var applyMs: Int64
     /// The old leader's last step end − cut, and how that step ended.
@@ -49,17 +50,31 @@ struct PartitionRunFigures {
     /// The token the old and new leader's steps saw (`-`: none).
     var tokens: String
 
-    var pastDeadline: Bool { oldEnd > PartitionCluster.leaseTTLms }
+    /// The latest the old leader's lease can end − cut: lease_ttl after its last renewal
+    /// could be granted. Only a raft leader renews a lease, so that is the cut, or when the
+    /// kept member stopped being the raft leader (an isolated raft leader renews leases until
+    /// check-quorum makes it step down, about an election timeout later: etcd's new leader
+    /// extends every lease by an election timeout for that reason).
+    var deadline: Int64 { max(0, keptLeaderUntil ?? 0) + PartitionCluster.leaseTTLms }
+    var pastDeadline: Bool { oldEnd > deadline }
 
     var line: String {
-        let keptText = kept.map { ", kept \($0)\(keptWasRaftLeader ? " (raft leader)" : "")" } ?? ""
+        let keptText =
+            kept.map { k in ", kept \(k)" + (keptLeaderUntil.map { " (raft leader until cut+\($0) ms)" } ?? "") } ?? ""
         return
             "partition \(scenario.rawValue) run \(run): leader \(oldLeader) cut (applied in \(applyMs) ms\(keptText));"
-            + " old leader's step ended (\(oldEnding)) at cut+\(oldEnd) ms,"
-            + " its leader key gone at etcd at cut+\(leaseEnd.map(String.init) ?? "?") ms,"
-            + " \(newLeader)'s first step at cut+\(newStart) ms,"
-            + " overlap \(overlapMs) ms, tokens \(tokens)\(pastDeadline ? " PAST THE LEASE DEADLINE" : "")"
+            + " lease deadline cut+\(deadline) ms; old leader's step ended (\(oldEnding)) at cut+\(oldEnd) ms;"
+            + " its leader key gone at etcd at cut+\(leaseEnd.map(String.init) ?? "?") ms;"
+            + " \(newLeader)'s first step at cut+\(newStart) ms;"
+            + " overlap \(overlapMs) ms; tokens \(tokens)\(pastDeadline ? " PAST THE LEASE DEADLINE" : "")"
     }
+}
+
+/// What the harness saw between the cut and the new leader's first step (ms since 1970).
+private struct Takeover {
+    var next = ""
+    var leaseEnd: Int64?
+    var keptLeaderUntil: Int64?
 }
 
 extension PartitionCluster {
@@ -75,10 +90,9 @@ extension PartitionCluster {
         let wake = began + 1_000 - NetnsLab.nowMs()
         if wake > 0 { usleep(UInt32(wake * 1_000)) }
         let change = try lab.partition(groups)
-        let takeover: (next: String, leaseEnd: Int64?)
+        let takeover: Takeover
         do {
-            takeover = try awaitTakeover(
-                from: leader, since: began, observer: PartitionCluster.etcdMembers.first { $0 != kept }!)
+            takeover = try awaitTakeover(from: leader, since: began, kept: kept, keptIsRaftLeader: kept == raftLeader)
             try wait("\(takeover.next) finishing the plan on \(to)", timeout: 40) {
                 let g = self.group(takeover.next)
                 return g?["phase"] as? String == "steady" && g?["primary"] as? String == to
@@ -93,11 +107,7 @@ extension PartitionCluster {
         try wait("every step process of the run ended", timeout: 15) {
             self.intervals(since: began).allSatisfy { $0.end != nil }
         }
-        var f = figures(
-            scenario, run: number, since: began, old: leader, new: takeover.next, change: change, kept: kept,
-            raftLeader: raftLeader)
-        f.leaseEnd = takeover.leaseEnd.map { $0 - change.appliedMs }
-        return f
+        return figures(scenario, run: number, since: began, old: leader, change: change, kept: kept, takeover: takeover)
     }
 
     /// Asks `leader` for a drill to the other site and waits for its drain START; returns
@@ -122,25 +132,34 @@ extension PartitionCluster {
         return (began, to)
     }
 
-    /// Waits until a controller other than `leader` starts drain; meanwhile notes when
-    /// `observer` (an etcd member on the majority side) first reads the leader key as no
-    /// longer `leader`'s.
-    private func awaitTakeover(from leader: String, since began: Int64, observer: String) throws
-        -> (next: String, leaseEnd: Int64?)
+    /// Waits until a controller other than `leader` starts drain. Meanwhile notes when the
+    /// kept member (if it was the raft leader) no longer says it leads, and when a member on
+    /// the majority side first reads the leader key as no longer `leader`'s.
+    private func awaitTakeover(from leader: String, since began: Int64, kept: String?, keptIsRaftLeader: Bool) throws
+        -> Takeover
     {
-        var next = ""
-        var leaseEnd: Int64?
+        var seen = Takeover()
+        var keptLeads = keptIsRaftLeader && kept != nil
+        let observer = PartitionCluster.etcdMembers.first { $0 != kept }!
         try wait("another controller re-running drain", timeout: 25) {
-            if leaseEnd == nil, let value = etcd.value(of: "\(keyPrefix)/leader", seenBy: observer), value != leader {
-                leaseEnd = NetnsLab.nowMs()
+            if keptLeads, let kept, etcd.raftLeader(seenBy: kept, timeout: .milliseconds(200)) != kept {
+                keptLeads = false
+                seen.keptLeaderUntil = NetnsLab.nowMs()
+            }
+            if seen.leaseEnd == nil,
+                let value = etcd.value(of: "\(keyPrefix)/leader", seenBy: observer, timeout: .milliseconds(200)),
+                value != leader
+            {
+                seen.leaseEnd = NetnsLab.nowMs()
             }
             let line = stepLines().first {
                 $0.ms >= began && $0.event == "START" && $0.step == "drain" && $0.controller != leader
             }
-            next = line?.controller ?? ""
+            seen.next = line?.controller ?? ""
             return line != nil
         }
-        return (next, leaseEnd)
+        if keptLeads { seen.keptLeaderUntil = NetnsLab.nowMs() }  // still leading: a bound, not a time
+        return seen
     }
 
     /// Every step interval that started at or after `ms`.
@@ -149,23 +168,22 @@ extension PartitionCluster {
     }
 
     private func figures(
-        _ scenario: PartitionScenario, run: Int, since began: Int64, old: String, new: String,
-        change: NetnsLab.PartitionChange, kept: String?, raftLeader: String?
+        _ scenario: PartitionScenario, run: Int, since began: Int64, old: String, change: NetnsLab.PartitionChange,
+        kept: String?, takeover: Takeover
     ) -> PartitionRunFigures {
         let all = intervals(since: began)
         let now = NetnsLab.nowMs()
-        let olds = all.filter { $0.controller == old }, news = all.filter { $0.controller != old }
+        let olds = all.filter { $0.controller == old }, others = all.filter { $0.controller != old }
+        let news = others.filter { $0.controller == takeover.next }
         let last = olds.max { ($0.end ?? now) < ($1.end ?? now) }
-        let overlap = olds.flatMap { o in news.map { o.overlap(with: $0, now: now) } }.max() ?? 0
+        let overlap = olds.flatMap { o in others.map { o.overlap(with: $0, now: now) } }.max() ?? 0
         let cut = change.appliedMs
-        let tokens = "\(olds.first?.token ?? "?")/\(news.first { $0.controller == new }?.token ?? "?")"
         return PartitionRunFigures(
-            scenario: scenario, run: run, oldLeader: old, newLeader: new, kept: kept,
-            keptWasRaftLeader: raftLeader == kept,
-            applyMs: cut - change.startedMs, oldEnd: (last?.end ?? now) - cut, oldEnding: last?.ending ?? "none",
-            newStart: (news.filter { $0.controller == new }.map(\.start).min() ?? now) - cut, leaseEnd: nil,
-            overlapMs: overlap,
-            tokens: tokens)
+            scenario: scenario, run: run, oldLeader: old, newLeader: takeover.next, kept: kept,
+            keptLeaderUntil: takeover.keptLeaderUntil.map { $0 - cut }, applyMs: cut - change.startedMs,
+            oldEnd: (last?.end ?? now) - cut, oldEnding: last?.ending ?? "none",
+            newStart: (news.map(\.start).min() ?? now) - cut, leaseEnd: takeover.leaseEnd.map { $0 - cut },
+            overlapMs: overlap, tokens: "\(olds.first?.token ?? "?")/\(news.first?.token ?? "?")")
     }
 
     typealias Failure = ControllerProcess.Failure
