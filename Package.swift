@@ -105,7 +105,7 @@ let package = Package(
         .testTarget(
             name: "FailoverCoreTests",
             dependencies: ["FailoverCore", "FailoverConfig", "FailoverTesting", "Coordination"],
-            resources: [.copy("Scenarios"), .copy("BadConfigs"), .copy("GroupScenarios")]
+            resources: [.copy("Scenarios"), .copy("BadConfigs"), .copy("GroupScenarios"), .copy("LeadershipScenarios")]
         ),
         // Probes against real nginx / TCP listeners / ICMP on loopback.
         .testTarget(

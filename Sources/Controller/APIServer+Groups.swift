@@ -22,7 +22,7 @@ extension APIServer {
     static func groupRoute(_ request: APIRequest, _ context: APIContext) async throws -> APIReply {
         let parts = request.path.dropFirst("/groups/".count).split(separator: "/").map(String.init)
         guard let name = parts.first, parts.count <= 2 else { return .error(404, "no such endpoint: \(request.path)") }
-        guard let status = await context.supervisor.status(name) else {
+        guard let status = await context.executor.status(name) else {
             return .error(404, "no group named \(name) (groups: \(context.config.groups.map(\.name).joined(separator: ", ")))")
         }
         let action = parts.count == 2 ? parts[1] : nil
@@ -64,7 +64,7 @@ extension APIServer {
         let command = try parseCommand(verb, body: body)
         let status: GroupStatus
         do {
-            status = try await context.supervisor.command(command, group: group)
+            status = try await context.executor.command(command, group: group)
         } catch {
             switch error {
             case .refused(let why): return .error(409, why)
@@ -101,7 +101,7 @@ extension APIServer {
             command = .failover(to: to, force: flag("force"))
         default: throw BadRequest(message: "command: drill or failover")
         }
-        guard let fsm = await context.supervisor.machine(group) else { return .error(404, "no group named \(group)") }
+        guard let fsm = await context.executor.machine(group) else { return .error(404, "no group named \(group)") }
         let snapshot = await context.board.snapshot()
         let plan: PlanPreview
         do {

@@ -7,7 +7,7 @@ struct APIContext: Sendable {
     let config: ControllerConfig
     let board: StatusBoard
     let store: EventStore
-    let supervisor: GroupSupervisor
+    let executor: LeadershipExecutor
     let wallClock: any WallClock
     let metrics: ControllerMetrics
 }
@@ -41,7 +41,7 @@ enum APIServer {
             case "/events":
                 return try json(try context.store.events(try eventQuery(request.query, now: context.wallClock.now())))
             case "/groups":
-                return try json(await context.supervisor.statuses())
+                return try json(await context.executor.statuses())
             case "/incidents":
                 let limit = try positive(request.query["limit"], name: "limit") ?? 100
                 let incidents = try context.store.incidents(group: request.query["group"], limit: limit)

@@ -66,20 +66,22 @@ public struct ControllerRuntime: Sendable {
         let board = StatusBoard(
             config: config, startedAt: startedAt, store: store, coordinator: coordinator, wallClock: wallClock,
             logger: logger, metrics: metrics)
+        let executor = try makeExecutor(store: store, board: board)
         // The first coordination round before any probe: with etcd a controller that cannot
-        // join yet starts anyway, not quorate, and keeps trying.
-        await board.apply(await coordinator.refresh())
+        // join yet starts anyway, not quorate, and keeps trying; `local` leads from here.
+        let first = await coordinator.refresh()
+        await board.apply(first)
+        await executor.viewRead(first)
         let monitors = MonitorService(
             scheduler: RoundScheduler(
                 sites: config.sites, prober: prober, clock: ContinuousClock(), wallClock: wallClock, board: board),
             flushInterval: statusFlushInterval)
         let (snapshots, sink) = AsyncStream.makeStream(of: WorldSnapshot.self, bufferingPolicy: .bufferingNewest(8))
         await board.connect { sink.yield($0) }
-        let supervisor = makeSupervisor(store: store, board: board)
-        let groups = GroupService(supervisor: supervisor, snapshots: snapshots, clock: ContinuousClock())
+        let groups = GroupService(executor: executor, snapshots: snapshots, clock: ContinuousClock())
         let api = APIServer.service(
             address: config.listen, context: APIContext(
-                config: config, board: board, store: store, supervisor: supervisor, wallClock: wallClock, metrics: metrics),
+                config: config, board: board, store: store, executor: executor, wallClock: wallClock, metrics: metrics),
             onRunning: { [logger, config, notifier] in
                 logger.notice("controller \(config.id) serving its API on http://\(config.listen)")
                 notifier.notify("READY=1\nSTATUS=probing \(config.sites.count) sites, API on \(config.listen)")
@@ -92,7 +94,8 @@ public struct ControllerRuntime: Sendable {
             shared.append(
                 .init(
                     service: CoordinationService(
-                        coordinator: coordinator, board: board, poll: etcd.poll, clock: ContinuousClock(), logger: logger),
+                        coordinator: coordinator, board: board, executor: executor, poll: etcd.poll,
+                        keepAlive: etcd.leaseTTL / 3, clock: ContinuousClock(), logger: logger),
                     successTerminationBehavior: .gracefullyShutdownGroup))
             if let etcdCoordinator = coordinator as? EtcdCoordinator {
                 shared.append(
@@ -131,8 +134,9 @@ public struct ControllerRuntime: Sendable {
         return AlertService(sender: sender, wakeup: wakeup, wallClock: wallClock, logger: logger)
     }
 
-    /// The group supervisor with its step runner: exec and verify built in, `plugins` on top.
-    private func makeSupervisor(store: EventStore, board: StatusBoard) -> GroupSupervisor {
+    /// The leadership executor with its ledger and step runner: exec and verify built in,
+    /// `plugins` on top.
+    private func makeExecutor(store: EventStore, board: StatusBoard) throws -> LeadershipExecutor {
         let secrets = config.secrets
         let exec = ExecAction(secrets: secrets, logger: logger)
         let verify = VerifyAction(sites: config.sites, prober: prober, clock: ContinuousClock(), wallClock: wallClock)
@@ -143,9 +147,14 @@ public struct ControllerRuntime: Sendable {
         let runner = StepRunner(
             registry: PluginRegistry(exec: exec, verify: verify, postgres: postgres, plugins: plugins), observer: observer,
             wallClock: wallClock, backoff: backoff)
-        return GroupSupervisor(
-            config: config, store: store, board: board, runner: runner, hooks: exec, wallClock: wallClock, logger: logger,
-            ledger: coordinator.ledger, metrics: metrics)
+        let ledger: any StateLedger =
+            coordinator.ledger.map { SharedLedger(groups: $0, store: store, logger: logger) } ?? LocalLedger(store: store)
+        // A local controller's term counts its starts: a step it resumes carries a greater token.
+        let localTerm = try store.mirrorCursor("local_term") + 1
+        try store.setMirrorCursor("local_term", localTerm)
+        return try LeadershipExecutor(
+            config: config, store: store, board: board, runner: runner, hooks: exec, ledger: ledger, localTerm: localTerm,
+            wallClock: wallClock, logger: logger, metrics: metrics)
     }
 
     private func recordStart(_ store: EventStore, at: Timestamp) throws {

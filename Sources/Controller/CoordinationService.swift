@@ -4,13 +4,16 @@ import FailoverCore
 import Logging
 import ServiceLifecycle
 
-/// Keeps this controller's membership and leadership up to date: every `poll` one round of
-/// the coordinator's upkeep (lease, view, campaign), whose view goes to the status board.
-/// A view that is not quorate makes this controller stop acting at once.
+/// Keeps this controller's membership and leadership up to date, in two loops that never
+/// wait for each other: every `poll` one round of the coordinator's upkeep (join, view,
+/// campaign), whose view goes to the status board (verdicts) and the leadership executor;
+/// and every `keepAlive` a renewal of the lease, so a slow view read never delays it.
 struct CoordinationService<C: Clock>: Service, CustomStringConvertible where C.Duration == Duration {
     let coordinator: any Coordinator
     let board: StatusBoard
+    let executor: LeadershipExecutor
     let poll: Duration
+    let keepAlive: Duration
     let clock: C
     let logger: Logger
 
@@ -18,17 +21,40 @@ struct CoordinationService<C: Clock>: Service, CustomStringConvertible where C.D
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
-            var problem: String?
-            while !Task.isCancelled {
-                let view = await coordinator.refresh()
-                await board.apply(view)
-                // Each new reason not to be quorate is logged once (the board records the
-                // change of quorum itself; this also covers a start without etcd).
-                if view.problem != problem {
-                    if let now = view.problem { logger.warning("coordination: \(now)") } else { logger.notice("coordination: quorate again") }
-                    problem = view.problem
-                }
-                do { try await clock.sleep(for: poll) } catch { return }
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await views() }
+                group.addTask { await renewals() }
+            }
+        }
+    }
+
+    private func views() async {
+        var problem: String?
+        while !Task.isCancelled {
+            let view = await coordinator.refresh()
+            await board.apply(view)
+            await executor.viewRead(view)
+            // Each new reason not to be quorate is logged once (the machine records the
+            // change of quorum itself; this also covers a start without etcd).
+            if view.problem != problem {
+                if let now = view.problem { logger.warning("coordination: \(now)") } else { logger.notice("coordination: quorate again") }
+                problem = view.problem
+            }
+            do { try await clock.sleep(for: poll) } catch { return }
+        }
+    }
+
+    private func renewals() async {
+        var failing = false
+        while !Task.isCancelled {
+            do { try await clock.sleep(for: failing ? min(poll, keepAlive) : keepAlive) } catch { return }
+            let renewal = await coordinator.keepAlive()
+            await executor.lease(renewal)
+            if case .failed(let why) = renewal {
+                if !failing { logger.warning("coordination: the lease's keepalive failed, retrying: \(why)") }
+                failing = true
+            } else {
+                failing = false
             }
         }
     }

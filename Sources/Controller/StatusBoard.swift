@@ -3,8 +3,9 @@ import EventLog
 import FailoverCore
 import Logging
 
-/// The controller's live view of every site, and the one place that turns FSM effects
-/// into events, log lines and published votes.
+/// The controller's live view of every site (site FSMs, this controller's votes, the
+/// quorum verdicts), and the one place that turns site FSM effects into events, log lines
+/// and published votes. Who may act is not decided here (`LeadershipMachine`).
 ///
 /// Site monitors report each finished round here; `status` snapshots are built from it.
 /// Statuses are written to the state database in batches (`flush()`); transitions are
@@ -46,10 +47,11 @@ actor StatusBoard {
     private var roundWaiters: [(Int, CheckedContinuation<Void, Never>)] = []
     /// Votes needed for a quorum verdict (from the last coordination view).
     var needed = 1
-    /// Where a fresh snapshot goes when a quorum verdict changes (the group supervisor).
+    /// Where a fresh snapshot goes when a quorum verdict changes (the leadership executor).
     var snapshotSink: (@Sendable (WorldSnapshot) -> Void)?
-    /// The groups' part of status reports, supplied by the group supervisor.
-    var groupStatuses: [GroupStatus] = []
+    /// The groups' part of status reports, as the leadership executor publishes it.
+    let published = PublishedGroups()
+    var groupStatuses: [GroupStatus] { published.value }
     /// Whether the report shows the alert outbox.
     let alertsConfigured: Bool
     /// Each group's sites, for split-brain detection.
@@ -165,20 +167,9 @@ actor StatusBoard {
         // an older one never replaces a newer one.
         guard view.sequence == 0 || view.sequence > appliedSequence else { return }
         appliedSequence = view.sequence
-        if view.quorate != coordination.quorate { recordQuorum(view) }
-        let couldAct = coordination.quorate && coordination.leader == controllerID
-        let wasAlive = Set(coordination.memberStates.filter(\.alive).map(\.id))
-        let previousLeader = coordination.leader
         coordination = view.status
-        if couldAct != view.isLeader { recordLeadership(view, previous: previousLeader) }
-        if view.isLeader, let states = view.memberStates {
-            for member in states where !member.alive && wasAlive.contains(member.id) && member.id != controllerID {
-                recordLost(member.id, view)
-            }
-        }
         needed = view.policy.quorum
-        // Gaining or losing the right to act is news for the groups too.
-        var verdictChanged = couldAct != view.isLeader
+        var verdictChanged = false
         defer { if verdictChanged { snapshotSink?(snapshot()) } }
         for name in names ?? order {
             guard var entry = sites[name] else { continue }
@@ -206,52 +197,11 @@ actor StatusBoard {
         }
     }
 
-    /// Records that this controller lost (or regained) the quorum: it stops (or may again
-    /// start) acting.
-    private func recordQuorum(_ view: CoordinationView) {
-        let members = view.policy.members.count
-        let live = view.memberStates.map { $0.filter(\.alive).count } ?? Set(view.votes.map(\.controller)).count
-        let why = view.problem.map { ": \($0)" } ?? ""
-        let message = view.quorate
-            ? "controller \(controllerID) sees a quorum again (\(live) of \(members) members, \(view.policy.quorum) needed)"
-            : "controller \(controllerID) lost the quorum (\(live) of \(members) members, \(view.policy.quorum) needed)\(why); it takes no action"
-        if view.quorate { logger.notice("\(message)") } else { logger.critical("\(message)") }
-        var details: [String: JSONValue] = [
-            "message": .string(message), "members": .number(Double(members)), "live": .number(Double(live)),
-            "needed": .number(Double(view.policy.quorum)),
-        ]
-        if let problem = view.problem { details["problem"] = .string(problem) }
-        append(Event(at: wallClock.now(), controller: controllerID, kind: view.quorate ? .quorumRegained : .quorumLost, details: .object(details)))
-    }
-
     /// Whether another controller leads: what every controller records (quorum verdicts,
     /// split brain) then alerts from the leader only, marked `alert: false` here. While no
     /// one leads every controller alerts, and the receivers' de-duplication by key merges them.
     var anotherLeads: Bool {
         coordination.leader != nil && !(coordination.quorate && coordination.leader == controllerID)
-    }
-
-    /// Records that this controller gained or lost the leadership.
-    private func recordLeadership(_ view: CoordinationView, previous: String?) {
-        let message =
-            view.isLeader
-            ? "controller \(controllerID) is now the leader\(previous.map { $0 == controllerID ? "" : " (was \($0))" } ?? ""); it acts for every group"
-            : "controller \(controllerID) is no longer the leader (\(view.problem ?? "leader now: \(view.leader ?? "none")")); it stops acting at once"
-        if view.isLeader { logger.notice("\(message)") } else { logger.warning("\(message)") }
-        var details: [String: JSONValue] = ["message": .string(message), "leader": view.leader.map(JSONValue.string) ?? .null]
-        if let previous { details["previous"] = .string(previous) }
-        append(Event(at: wallClock.now(), controller: controllerID, kind: .leaderChanged, details: .object(details)))
-    }
-
-    /// Records (as the leader) that a member's lease expired.
-    private func recordLost(_ member: String, _ view: CoordinationView) {
-        let live = view.memberStates?.filter(\.alive).count ?? 0
-        let message = "controller \(member) is lost: its lease expired, its votes no longer count (\(live) of \(view.policy.members.count) members alive, \(view.policy.quorum) needed)"
-        logger.error("\(message)")
-        append(
-            Event(
-                at: wallClock.now(), controller: controllerID, kind: .controllerLost,
-                details: .object(["message": .string(message), "member": .string(member), "live": .number(Double(live))])))
     }
 
     /// Appends an event; a failure is logged loudly, never hidden.
@@ -307,14 +257,9 @@ actor StatusBoard {
         sites[site]?.database
     }
 
-    /// Connects the group supervisor: where snapshots go, and its status source.
+    /// Connects the leadership executor: where snapshots go.
     func connect(snapshots sink: @escaping @Sendable (WorldSnapshot) -> Void) {
         snapshotSink = sink
-    }
-
-    /// Replaces the groups' part of status reports.
-    func setGroupStatuses(_ statuses: [GroupStatus]) {
-        groupStatuses = statuses
     }
 
     /// Saves site statuses in one transaction: at once when a state or verdict changed,

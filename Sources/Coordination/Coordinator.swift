@@ -21,9 +21,13 @@ public protocol Coordinator: Sendable {
     func campaign() async throws -> CoordinationView
     /// Leaves: revokes the lease and resigns leadership. Never throws.
     func leave() async
-    /// One round of upkeep (join when needed, renew the lease, read the view, campaign when
-    /// leaderless); never throws: a failure is a view that is not quorate and says why.
+    /// One round of upkeep (join when needed, read the view, campaign when leaderless);
+    /// never throws: a failure is a view that is not quorate and says why (or, within a
+    /// live lease, the last view again: a passing failure ends no leadership).
     func refresh() async -> CoordinationView
+    /// Renews the lease once (nil: this backend has no lease). Never throws; bounded by
+    /// the backend's timeout. Runs on its own schedule, never behind a view read.
+    func keepAlive() async -> LeaseRenewal?
     /// The shared group state, when the backend holds it (nil: the local event log does).
     var ledger: (any GroupLedger)? { get }
 }
@@ -31,61 +35,18 @@ public protocol Coordinator: Sendable {
 extension Coordinator {
     /// No shared group state by default.
     public var ledger: (any GroupLedger)? { nil }
+    /// No lease by default.
+    public func keepAlive() async -> LeaseRenewal? { nil }
 }
 
-/// What a controller can see of the coordination state at one instant.
-public struct CoordinationView: Sendable, Equatable {
-    /// `local` or `etcd`.
-    public var backend: String
-    /// This controller's id.
-    public var me: String
-    /// Who votes and how many decide.
-    public var policy: QuorumPolicy
-    /// Live members' votes.
-    public var votes: [Vote]
-    /// The current leader, when known.
-    public var leader: String?
-    /// Whether this controller sees enough live members to decide.
-    public var quorate: Bool
-    /// Every voting member's liveness (nil: all alive, as with `local`).
-    public var memberStates: [MemberStatus]?
-    /// Why this controller is not quorate, nil when it is.
-    public var problem: String?
-    /// The order in which the backend issued its views (0: unordered, as with `local`); a
-    /// consumer ignores a view older than one it already took.
-    public var sequence: UInt64 = 0
-
-    /// Creates a view.
-    public init(
-        backend: String, me: String, policy: QuorumPolicy, votes: [Vote], leader: String?, quorate: Bool,
-        memberStates: [MemberStatus]? = nil, problem: String? = nil
-    ) {
-        self.backend = backend
-        self.me = me
-        self.policy = policy
-        self.votes = votes
-        self.leader = leader
-        self.quorate = quorate
-        self.memberStates = memberStates
-        self.problem = problem
-    }
-
-    /// Whether this controller may act.
-    public var isLeader: Bool { quorate && leader == me }
-
-    /// The quorum verdict on `site`.
-    public func verdict(for site: String) -> QuorumVerdict {
-        var verdict = QuorumVerdict.tally(site: site, votes: votes, policy: policy)
-        if !quorate { verdict.verdict = .unknown }
-        return verdict
-    }
-
-    /// The coordination part of a status report.
-    public var status: CoordinationStatus {
-        CoordinationStatus(
-            backend: backend, quorate: quorate, leader: leader, members: policy.members, memberStates: memberStates,
-            needed: policy.quorum, problem: problem)
-    }
+/// What one keepalive of the lease gave.
+public enum LeaseRenewal: Sendable, Equatable {
+    /// Acknowledged: the lease is certainly alive until then (send time + TTL).
+    case renewed(validUntil: ContinuousClock.Instant)
+    /// The lease is gone (expired or revoked); the next round joins again.
+    case lost(String)
+    /// No answer (or no lease yet): nothing is known beyond the last renewal.
+    case failed(String)
 }
 
 /// A coordination failure.

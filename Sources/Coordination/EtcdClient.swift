@@ -137,7 +137,8 @@ public final class EtcdClient: Sendable {
     }
 
     static func range(
-        prefix: String, minModRevision: Int64 = 0, maxModRevision: Int64 = 0, limit: Int = 0, sortByModification: Bool = false
+        prefix: String, minModRevision: Int64 = 0, maxModRevision: Int64 = 0, limit: Int = 0, sortByModification: Bool = false,
+        newestFirst: Bool = false
     ) -> JSONValue {
         var body: [String: JSONValue] = ["key": b64(prefix), "range_end": b64(rangeEnd(prefix))]
         if minModRevision > 0 { body["min_mod_revision"] = .string(String(minModRevision)) }
@@ -145,7 +146,7 @@ public final class EtcdClient: Sendable {
         if limit > 0 { body["limit"] = .string(String(limit)) }
         if sortByModification {
             body["sort_target"] = .string("MOD")
-            body["sort_order"] = .string("ASCEND")
+            body["sort_order"] = .string(newestFirst ? "DESCEND" : "ASCEND")
         }
         return .object(body)
     }

@@ -11,9 +11,9 @@ import Foundation
 /// - `P/incidents/ID` and `P/events/CONTROLLER/SEQ`: incidents and every controller's events,
 ///   mirrored into each controller's event log.
 ///
-/// This controller is quorate while its lease is certainly alive and it sees at least
-/// `quorum` live members; it is the leader when, on top of that, the leader key holds its id
-/// under its current lease.
+/// What a read means (quorate, leading, the term) is `CoordinationView.evaluate`'s; whether
+/// this controller may act is `LeadershipMachine`'s, which adds the lease's deadline. The
+/// lease is renewed by `keepAlive`, on its own schedule, never behind a view read.
 public actor EtcdCoordinator: Coordinator, GroupLedger {
     let me: String
     let config: EtcdConfig
@@ -25,11 +25,14 @@ public actor EtcdCoordinator: Coordinator, GroupLedger {
     private var lease: Int64?
     /// Until when the lease is certainly alive: the send time of the last successful
     /// keepalive (or grant) plus the TTL etcd granted.
-    private var leaseDeadline: ContinuousClock.Instant?
-    private var lastKeepAlive: ContinuousClock.Instant?
+    private var leaseValidUntil: ContinuousClock.Instant?
     private var myVotes: [String: Vote] = [:]
-    /// The last view and when its request was sent.
-    private var last: (view: CoordinationView, at: ContinuousClock.Instant)?
+    /// The last view.
+    private var last: CoordinationView?
+    /// The group states last decoded, by name.
+    private var decoded: [String: LedgerEntry] = [:]
+    /// The highest modification revision of the incidents read so far.
+    private var incidentCursor: Int64 = 0
     /// Numbers views in the order their requests were sent.
     private var sequence: UInt64 = 0
     /// Whether the last view showed this controller's membership key.
@@ -76,8 +79,7 @@ public actor EtcdCoordinator: Coordinator, GroupLedger {
             throw error
         }
         lease = id
-        leaseDeadline = sent + config.leaseTTL
-        lastKeepAlive = sent
+        leaseValidUntil = sent + config.leaseTTL
     }
 
     /// Puts the membership key and every remembered vote under `lease` (at most 100 per
@@ -100,116 +102,149 @@ public actor EtcdCoordinator: Coordinator, GroupLedger {
         _ = try await client.txn(compare: [], success: puts)
     }
 
-    /// Live members, their votes and the leader, read in one transaction.
-    public func view() async throws -> CoordinationView {
+    /// Live members, their votes and the leader key, read in one transaction; what they
+    /// mean is `CoordinationView.evaluate`'s.
+    public func view() async throws -> CoordinationView { try await read(ledger: false) }
+
+    /// A view; with `ledger`, the same transaction also reads the group states and the
+    /// incidents changed since the last such read (only the coordination round's views
+    /// carry them, so none is consumed by a vote's re-read).
+    private func read(ledger: Bool) async throws -> CoordinationView {
         sequence += 1
         let issued = sequence
         let sentAt = clock.now
-        let reply = try await client.txn(
-            compare: [],
-            success: [
-                EtcdClient.requestRange(prefix: membersPrefix), EtcdClient.requestRange(prefix: votesPrefix),
-                EtcdClient.requestRange(key: leaderKey),
-            ])
-        let now = wallClock.now()
-        var alive: [String: Int64] = [:]
+        var requests = [
+            EtcdClient.requestRange(prefix: membersPrefix), EtcdClient.requestRange(prefix: votesPrefix),
+            EtcdClient.requestRange(key: leaderKey),
+        ]
+        if ledger { requests += [EtcdClient.requestRange(prefix: groupsPrefix), .object(["request_range": incidentRange])] }
+        let reply = try await client.txn(compare: [], success: requests)
+        var joined: [String: Int64] = [:]
         for kv in reply.range(0) {
             guard let json = try? JSONDecoder().decode(JSONValue.self, from: Data(kv.value.utf8)),
                 let id = json["id"]?.stringValue
             else { continue }
-            alive[id] = Int64(json["joined_at"]?.numberValue ?? 0)
+            joined[id] = Int64(json["joined_at"]?.numberValue ?? 0)
         }
-        let votes = reply.range(1).compactMap { Self.vote($0, votesPrefix: votesPrefix) }.filter { alive[$0.controller] != nil }
+        let votes = reply.range(1).compactMap { Self.vote($0, votesPrefix: votesPrefix) }
         let leaderKV = reply.range(2).first
-        let leader = leaderKV?.value
-        let leaseAlive = leaseDeadline.map { clock.now < $0 } ?? false
-        let liveMembers = policy.members.filter { alive[$0] != nil }
-        let quorate = leaseAlive && alive[me] != nil && liveMembers.count >= policy.quorum
-        let problem: String? =
-            if !leaseAlive { "this controller's lease is not alive" }
-            else if alive[me] == nil { "this controller is not registered as a live member" }
-            else if !quorate { "only \(liveMembers.count) of \(policy.members.count) members are alive (\(policy.quorum) needed)" }
-            else { nil }
-        // Leadership counts only under this process's lease.
-        let leading = leader == me && leaderKV?.lease == lease
-        let states = policy.members.map { id in
-            MemberStatus(
-                id: id, alive: alive[id] != nil, leaseAgeMs: alive[id].map { max(now.milliseconds - $0, 0) },
-                leader: id == leader && (id != me || leading))
-        }
-        var view = CoordinationView(
-            backend: "etcd", me: me, policy: policy, votes: votes, leader: leader == me && !leading ? nil : leader,
-            quorate: quorate, memberStates: states, problem: problem)
+        var view = CoordinationView.evaluate(
+            backend: "etcd", me: me, policy: policy, votes: votes, joinedAt: joined,
+            leaderKey: leaderKV.map { ($0.value, $0.lease, $0.createRevision) }, lease: lease, now: wallClock.now())
         view.sequence = issued
-        // A slower, older read never replaces a newer one; its age counts from its request.
-        if last.map({ $0.view.sequence < issued }) ?? true { last = (view, sentAt) }
-        registered = alive[me] != nil
+        view.readAt = sentAt
+        view.leaseValidUntil = leaseValidUntil
+        if ledger {
+            view.groups = try groups(reply.range(3))
+            let changed = reply.range(4)
+            view.incidents = changed.compactMap { try? JSONDecoder().decode(Incident.self, from: Data($0.value.utf8)) }
+            incidentCursor = max(incidentCursor, changed.map(\.modRevision).max() ?? 0)
+        }
+        // A slower, older read never replaces a newer one.
+        if last.map({ $0.sequence < issued }) ?? true { last = view }
+        registered = joined[me] != nil
         return view
+    }
+
+    /// The incidents changed since the last view; the first view reads the newest 100.
+    private var incidentRange: JSONValue {
+        incidentCursor == 0
+            ? EtcdClient.range(prefix: incidentsPrefix, limit: 100, sortByModification: true, newestFirst: true)
+            : EtcdClient.range(prefix: incidentsPrefix, minModRevision: incidentCursor + 1, sortByModification: true)
+    }
+
+    /// The stored group states; a state is decoded again only when its revision changed.
+    private func groups(_ kvs: [KeyValue]) throws -> [String: LedgerEntry] {
+        var out: [String: LedgerEntry] = [:]
+        for kv in kvs {
+            let name = String(kv.key.dropFirst(groupsPrefix.count))
+            if let known = decoded[name], known.revision == kv.modRevision {
+                out[name] = known
+                continue
+            }
+            guard let state = try? JSONDecoder().decode(GroupState.self, from: Data(kv.value.utf8)) else {
+                throw CoordinationError.rejected("the stored state of group \(name) is unreadable")
+            }
+            out[name] = LedgerEntry(state: state, revision: kv.modRevision)
+        }
+        decoded = out
+        return out
     }
 
     /// Creates the leader key under this controller's lease if it is absent; returns the view after.
     public func campaign() async throws -> CoordinationView {
-        guard let lease else { return try await view() }
+        try await campaign(ledger: false)
+    }
+
+    private func campaign(ledger: Bool) async throws -> CoordinationView {
+        guard let lease else { return try await read(ledger: ledger) }
         _ = try await client.txn(
             compare: [EtcdClient.compare(leaderKey, "CREATE", "0")],
             success: [EtcdClient.requestPut(leaderKey, me, lease: lease)])
-        return try await view()
+        return try await read(ledger: ledger)
     }
 
     /// Revokes the lease: this controller's votes, membership and leadership go at once.
     public func leave() async {
         guard let lease else { return }
         self.lease = nil
-        leaseDeadline = nil
+        leaseValidUntil = nil
         try? await client.revoke(lease)
     }
 
-    /// One coordination round, which never throws: (re-)joins when there is no lease,
-    /// renews the lease when a third of its TTL has passed, reads the view and campaigns when
-    /// there is no leader. Any failure gives a view that is not quorate, saying why.
+    /// One keepalive of the lease, timed from its send: `renewed` moves the lease's end to
+    /// send time + the TTL etcd granted; a TTL of 0 means the lease is gone (the next round
+    /// joins again).
+    public func keepAlive() async -> LeaseRenewal? {
+        guard let lease else { return .failed("no lease yet: this controller has not joined") }
+        let sent = clock.now
+        do {
+            let ttl = try await client.keepAlive(lease)
+            guard self.lease == lease else { return .failed("the lease was replaced while its keepalive was sent") }
+            guard ttl > 0 else {
+                self.lease = nil
+                leaseValidUntil = nil
+                return .lost("this controller's lease expired (silent for longer than lease_ttl \(config.leaseTTL.text)); joining again")
+            }
+            let until = sent + .seconds(ttl)
+            if leaseValidUntil.map({ until > $0 }) ?? true { leaseValidUntil = until }
+            return .renewed(validUntil: leaseValidUntil!)
+        } catch {
+            return .failed("etcd: \(error)")
+        }
+    }
+
+    /// One coordination round, which never throws: (re-)joins when there is no lease, reads
+    /// the view and campaigns when there is no leader. Any failure gives a view that is not
+    /// quorate, saying why; while the lease is certainly alive, the last view instead (the
+    /// machine ignores a view it already took, and its own lease deadline still bounds it).
     public func refresh() async -> CoordinationView {
         do {
             if lease == nil { try await join() }
-            if let lease, let lastKeepAlive, clock.now - lastKeepAlive >= config.leaseTTL / 3 {
-                let sent = clock.now
-                let ttl = try await client.keepAlive(lease)
-                guard ttl > 0 else {
-                    self.lease = nil
-                    leaseDeadline = nil
-                    return notQuorate("this controller's lease expired (silent for longer than lease_ttl \(config.leaseTTL.text)); joining again")
-                }
-                self.lastKeepAlive = sent
-                leaseDeadline = sent + .seconds(ttl)
-            }
             // The membership key is gone while the lease lives (deleted by hand, a restore):
             // announce it again.
             if let lease, !registered { try await register(lease: lease) }
-            var view = try await view()
-            if view.quorate && view.leader == nil { view = try await campaign() }
+            var view = try await read(ledger: true)
+            if view.quorate && view.leader == nil { view = try await campaign(ledger: true) }
             return view
         } catch {
-            // A passing failure (every endpoint slow once) does not end a leadership whose
-            // lease is certainly alive: no one else can lead before it expires, and every
-            // change is still guarded in etcd. The last view stands until then.
-            if let last, let leaseDeadline, clock.now < leaseDeadline, last.view.quorate {
-                var view = last.view
-                view.problem = nil
-                return view
-            }
+            if let last, let leaseValidUntil, clock.now < leaseValidUntil, last.quorate { return last }
             return notQuorate("etcd: \(error)")
         }
     }
 
     private func notQuorate(_ problem: String) -> CoordinationView {
         let members = policy.members.map { id in
-            MemberStatus(id: id, alive: id == me ? false : (last?.view.memberStates?.first { $0.id == id }?.alive ?? false))
+            MemberStatus(id: id, alive: id == me ? false : (last?.memberStates?.first { $0.id == id }?.alive ?? false))
         }
         sequence += 1
         var view = CoordinationView(
             backend: "etcd", me: me, policy: policy, votes: [], leader: nil, quorate: false, memberStates: members,
             problem: problem)
         view.sequence = sequence
-        last = (view, clock.now)
+        view.readAt = clock.now
+        view.leaseValidUntil = leaseValidUntil
+        last = view
         return view
     }
 
@@ -218,23 +253,10 @@ public actor EtcdCoordinator: Coordinator, GroupLedger {
     /// This coordinator holds the group state.
     public nonisolated var ledger: (any GroupLedger)? { self }
 
-    public func loadGroups() async throws(CoordinationError) -> [String: LedgerEntry] {
-        let reply = try await client.range(prefix: groupsPrefix)
-        var out: [String: LedgerEntry] = [:]
-        for kv in reply.pairs {
-            let name = String(kv.key.dropFirst(groupsPrefix.count))
-            guard let state = try? JSONDecoder().decode(GroupState.self, from: Data(kv.value.utf8)) else {
-                throw .rejected("the stored state of group \(name) is unreadable")
-            }
-            out[name] = LedgerEntry(state: state, revision: kv.modRevision)
-        }
-        return out
-    }
-
     public func commitGroup(_ name: String, state: GroupState, incidents: [Incident], expected: Int64)
         async throws(LedgerError) -> Int64
     {
-        guard let lease, await mayAct() else { throw .notLeader(current: last?.view.leader) }
+        guard let lease else { throw .notLeader(current: last?.leader) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let stateText: String
@@ -245,7 +267,7 @@ public actor EtcdCoordinator: Coordinator, GroupLedger {
                 EtcdClient.requestPut("\(incidentsPrefix)\(incident.id)", String(decoding: try encoder.encode(incident), as: UTF8.self))
             }
         } catch {
-            throw .failed(.rejected("cannot encode the state of group \(name): \(error)"))
+            throw .failed("cannot encode the state of group \(name): \(error)")
         }
         let reply: TxnReply
         do {
@@ -257,7 +279,7 @@ public actor EtcdCoordinator: Coordinator, GroupLedger {
                 success: [EtcdClient.requestPut(groupKey(name), stateText)] + incidentPuts,
                 failure: [EtcdClient.requestRange(key: leaderKey), EtcdClient.requestRange(key: groupKey(name))])
         } catch {
-            throw .failed(error)
+            throw .failed(error.description)
         }
         if reply.succeeded == true { return reply.header?.revision ?? 0 }
         let leader = reply.range(0).first
@@ -270,12 +292,6 @@ public actor EtcdCoordinator: Coordinator, GroupLedger {
             (try? JSONDecoder().decode(GroupState.self, from: Data(kv.value.utf8))).map { LedgerEntry(state: $0, revision: kv.modRevision) }
         }
         throw .stale(current)
-    }
-
-    public func mayAct() async -> Bool {
-        guard lease != nil, let deadline = leaseDeadline, let last else { return false }
-        let now = clock.now
-        return now < deadline && last.view.isLeader && now - last.at < config.leaseTTL
     }
 
     // MARK: Event and incident exchange

@@ -1,5 +1,5 @@
 // Benchmark of issue 3: from a quorum verdict "primary down" to the first plan step
-// starting. A real controller runtime (status board, group supervisor, SQLite event log in
+// starting. A real controller runtime (status board, leadership executor, SQLite event log in
 // WAL mode, step runner) runs on a scripted prober; the plan's one step is a plugin that
 // stamps the wall clock when it starts. Each iteration fails the current primary, waits
 // for the failover, and brings the old primary back, so the next iteration fails over the

@@ -63,10 +63,16 @@ public struct GroupScenario: Decodable, Sendable {
     }
 
     /// The group configuration the scenario describes.
+    public func config() throws -> GroupConfig { try group.config() }
+}
+
+extension GroupScenario.GroupSpec {
+    /// The group configuration (named `web`) these settings describe.
     public func config() throws -> GroupConfig {
+        let group = self
         let plan = try group.plan.map { text -> PlanStep in
             let parts = text.split(separator: ":").map(String.init)
-            guard let kind = StepKind(rawValue: parts[0]) else { throw Invalid(description: "unknown step \(text)") }
+            guard let kind = StepKind(rawValue: parts[0]) else { throw GroupScenario.Invalid(description: "unknown step \(text)") }
             let policy: FailurePolicy = parts.count > 1 && parts[1] == "continue" ? .continue : .abort
             return PlanStep(kind: kind, command: kind == .exec ? ["/bin/true"] : [], onFailure: policy)
         }
@@ -80,6 +86,14 @@ public struct GroupScenario: Decodable, Sendable {
             preHook: group.hook == true ? ["/usr/local/bin/veto"] : [], plan: plan)
     }
 
+    func duration(_ text: String?, default value: Duration) throws -> Duration {
+        guard let text else { return value }
+        guard let parsed = Duration(text: text) else { throw GroupScenario.Invalid(description: "\"\(text)\" is not a duration") }
+        return parsed
+    }
+}
+
+extension GroupScenario {
     func duration(_ text: String?, default value: Duration) throws -> Duration {
         guard let text else { return value }
         guard let parsed = Duration(text: text) else { throw Invalid(description: "\"\(text)\" is not a duration") }

@@ -66,8 +66,10 @@ final class EtcdCoordinatorTests: XCTestCase {
         await XCTAssertThrowsLedger(try await leader.commitGroup("web", state: other, incidents: [], expected: revision - 1)) {
             if case .stale(let entry) = $0 { return entry?.revision == revision && entry?.state.primary == "west" } else { return false }
         }
-        let loaded = try await follower.loadGroups()
-        XCTAssertEqual(loaded["web"], LedgerEntry(state: state, revision: revision))
+        // Every coordination round's view carries the stored states, read in its transaction.
+        let seen = await follower.refresh()
+        XCTAssertEqual(seen.groups?["web"], LedgerEntry(state: state, revision: revision))
+        XCTAssertNil(seen.term, "the follower holds no leadership term")
 
         // The leader leaves: its lease, membership and leadership go; one member is no quorum.
         await leader.leave()
@@ -77,8 +79,9 @@ final class EtcdCoordinatorTests: XCTestCase {
         await follower.leave()
     }
 
-    /// etcd itself refuses a change from a controller that still believes it leads (its own
-    /// lease deadline and last view say so) once the leader key is no longer its own.
+    /// etcd itself refuses a change from a controller that still believes it leads (its last
+    /// view says so) once the leader key is no longer its own; the new leader's term (the
+    /// key's creation revision) is greater.
     func testEtcdRefusesAChangeFromALeaderWhoseKeyIsGone() async throws {
         let cluster = try cluster()
         let prefix = Self.prefix()
@@ -89,15 +92,14 @@ final class EtcdCoordinatorTests: XCTestCase {
         let view = await a.refresh()
         XCTAssertTrue(view.quorate, view.problem ?? "")
         let (leader, other, otherID) = view.isLeader ? (a, b, "b") : (b, a, "a")
-        let leads = await leader.mayAct()
-        XCTAssertTrue(leads)
+        let leaderView = await leader.refresh()
+        let firstTerm = try XCTUnwrap(leaderView.term, "the leader's view names its term")
         // The leader key disappears behind the leader's back (deleted by hand, here), and the
         // other controller takes it.
         try Self.etcdctl(cluster, ["del", "\(prefix)/leader"])
         let otherView = await other.refresh()
         XCTAssertEqual(otherView.leader, otherID)
-        let stillThinks = await leader.mayAct()
-        XCTAssertTrue(stillThinks, "the old leader has not looked since: only etcd can refuse it now")
+        XCTAssertGreaterThan(try XCTUnwrap(otherView.term), firstTerm, "a new leader key, a greater term")
         await XCTAssertThrowsLedger(try await leader.commitGroup("web", state: GroupState(primary: "east"), incidents: [], expected: 0)) {
             if case .notLeader(let current) = $0 { return current == otherID } else { return false }
         }
@@ -179,6 +181,9 @@ final class EtcdCoordinatorTests: XCTestCase {
         let deadline = Date().addingTimeInterval(6)
         var last = view
         while Date() < deadline {
+            // a and c renew their leases (CoordinationService's keepalive loop does in a controller).
+            _ = await a.keepAlive()
+            _ = await c.keepAlive()
             last = await a.refresh()
             _ = await c.refresh()
             if last.verdict(for: "east").votes["b"] == nil { break }
