@@ -33,6 +33,9 @@ let package = Package(
         .target(name: "CurlShim", dependencies: ["CCurl"]),
         // C library calls the Glibc module does not export (mallopt).
         .target(name: "CHostShim"),
+        // The guard process every command is started under: it kills the command's process
+        // group when the controller dies (fork, poll on a lifeline pipe and the child's pidfd).
+        .target(name: "CSpawnShim"),
         // SHA-256 and HMAC-SHA256 from OpenSSL's libcrypto for SigV4 (no swift-crypto/BoringSSL build).
         .target(name: "CCryptoShim", linkerSettings: [.linkedLibrary("crypto")]),
         // One outbound HTTP engine (curl multi on one thread) for probes, APIs and the CLI.
@@ -50,7 +53,8 @@ let package = Package(
         .target(
             name: "Actions",
             dependencies: [
-                "FailoverCore", "CurlHTTP", "CCryptoShim", "PGWire", .product(name: "Logging", package: "swift-log"),
+                "FailoverCore", "CurlHTTP", "CCryptoShim", "CSpawnShim", "PGWire",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
@@ -81,6 +85,12 @@ let package = Package(
             name: "eventlog-crash-writer",
             dependencies: ["EventLog", "FailoverCore"],
             path: "Sources/EventLogCrashWriter"
+        ),
+        // Test helper: runs one exec step and waits (killed by the test: its command must die with it).
+        .executableTarget(
+            name: "exec-orphan-helper",
+            dependencies: ["Actions", "FailoverCore"],
+            path: "Sources/ExecOrphanHelper"
         ),
         // Benchmark driver: N HTTP probes or N targets on a schedule, reporting CPU and RSS.
         .executableTarget(

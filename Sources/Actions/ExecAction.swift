@@ -10,6 +10,8 @@ import Logging
 ///   `FAILOVER_EPOCH`, `FAILOVER_STEP`, `FAILOVER_INCIDENT`, `FAILOVER_DRILL` (`1`/`0`)
 ///   and `FAILOVER_SITE` (when the step acts on a site). Idempotence is the command's
 ///   job: it gets the epoch to make re-runs safe.
+/// - The command never outlives the controller: it runs under a guard process that kills
+///   it and its whole process group when the controller dies, even by SIGKILL (`Subprocess`).
 /// - Exit 0 is success; any other exit is a retryable failure naming the command, the
 ///   status and the last line of stderr (200 characters at most, secrets scrubbed); a
 ///   command that cannot be started is a `cannotStart` error (not retryable).

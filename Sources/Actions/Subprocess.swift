@@ -33,9 +33,15 @@ struct SubprocessExit: Sendable {
     var stopped: Bool
 }
 
-/// One child process in its own process group, stdin from /dev/null, stdout and stderr
-/// drained by a dedicated monitor thread (so a chatty child never blocks and no Swift
-/// concurrency thread waits in `waitpid`). The child is always reaped.
+/// One command in its own process group, stdin from /dev/null, stdout and stderr drained
+/// by a dedicated monitor thread (so a chatty child never blocks and no Swift concurrency
+/// thread waits in `waitpid`). The child is always reaped.
+///
+/// The child is a guard process leading the group, and the command its only child
+/// (`fo_guard_spawn`): when this process dies, even by SIGKILL, the guard kills the
+/// command and then the whole group at once, so no command outlives the controller. The
+/// guard ignores SIGTERM (the command gets `stop`'s SIGTERM and may trap it) and ends
+/// exactly as the command did, so `Termination` is the command's.
 final class Subprocess: Sendable {
     private struct State {
         var reaped = false
@@ -44,7 +50,7 @@ final class Subprocess: Sendable {
         var waiter: CheckedContinuation<SubprocessExit, Never>?
     }
 
-    /// The child's pid, which is also its process group id.
+    /// The guard's pid, which is also the process group id.
     let pid: pid_t
     private let state = Mutex(State())
 
