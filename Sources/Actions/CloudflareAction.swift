@@ -20,6 +20,8 @@ import Logging
 ///   ("refused the API token"); 429 is retryable and names `Retry-After` when given; 5xx and
 ///   network trouble are retryable; other 4xx permanent. The token goes only into the
 ///   `Authorization` header, never into an error, a report or a log line.
+/// - Every API call carries the run's fencing token as `X-Failover-Token: EPOCH.TERM`, for a
+///   proxy in front of the API that refuses a superseded leader (docs/fencing.md).
 public struct CloudflareAction: ActionPlugin {
     /// What Cloudflare's "automatic" TTL (1) means for clients.
     public static let automaticTTL = Duration.seconds(300)
@@ -42,7 +44,8 @@ public struct CloudflareAction: ActionPlugin {
             options: o,
             http: PluginHTTP(
                 engine: engine, service: "the Cloudflare API at \(Redaction.url(o.api))", secrets: spec.secrets,
-                deadline: ContinuousClock.now + request.timeout, limit: request.timeout))
+                deadline: ContinuousClock.now + request.timeout, limit: request.timeout,
+                fencingToken: request.context.token))
         var report = ActionReport()
         if let record = o.record {
             let (sentence, ttl) = try await update(record, api)

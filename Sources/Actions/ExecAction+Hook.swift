@@ -16,7 +16,8 @@ public struct HookResult: Sendable, Equatable {
 
 extension ExecAction {
     /// Runs a group's pre hook `command` with the `FAILOVER_*` environment
-    /// (`FAILOVER_STEP=pre`, no `FAILOVER_SITE`) and decides: exit 0 allows the failover;
+    /// (`FAILOVER_STEP=pre`, `FAILOVER_TOKEN` and `FAILOVER_TERM` as for a step, no
+    /// `FAILOVER_SITE`) and decides: exit 0 allows the failover;
     /// a non-zero exit, a timeout or a command that cannot start vetoes it. An empty
     /// command allows. Bounded by `timeout` (the group's `hook_timeout`) plus the kill
     /// grace. Throws only `CancellationError`, when the calling task is cancelled (the

@@ -7,9 +7,12 @@ import Logging
 /// Guarantees, beyond `ActionPlugin`'s:
 /// - The command runs in its own process group with stdin from /dev/null and the
 ///   controller's environment plus `FAILOVER_GROUP`, `FAILOVER_FROM`, `FAILOVER_TO`,
-///   `FAILOVER_EPOCH`, `FAILOVER_STEP`, `FAILOVER_INCIDENT`, `FAILOVER_DRILL` (`1`/`0`)
-///   and `FAILOVER_SITE` (when the step acts on a site). Idempotence is the command's
-///   job: it gets the epoch to make re-runs safe.
+///   `FAILOVER_EPOCH`, `FAILOVER_TERM` (the leadership term the step runs in),
+///   `FAILOVER_TOKEN` (the fencing token `EPOCH.TERM`), `FAILOVER_STEP`,
+///   `FAILOVER_INCIDENT`, `FAILOVER_DRILL` (`1`/`0`) and `FAILOVER_SITE` (when the step
+///   acts on a site). Idempotence is the command's job: it gets the epoch to make re-runs
+///   safe, and the token to refuse a run from a leader that was superseded (a target keeps
+///   the highest token it accepted and refuses lower ones; docs/fencing.md).
 /// - The command never outlives the controller: it runs under a guard process that kills
 ///   it and its whole process group when the controller dies, even by SIGKILL (`Subprocess`).
 /// - Exit 0 is success; any other exit is a retryable failure naming the command, the
@@ -64,6 +67,8 @@ public struct ExecAction: ActionPlugin {
         env["FAILOVER_FROM"] = context.from
         env["FAILOVER_TO"] = context.to
         env["FAILOVER_EPOCH"] = String(context.epoch)
+        env["FAILOVER_TERM"] = String(context.term)
+        env["FAILOVER_TOKEN"] = context.token.description
         env["FAILOVER_STEP"] = step
         env["FAILOVER_INCIDENT"] = context.incident
         env["FAILOVER_DRILL"] = context.drill ? "1" : "0"

@@ -16,8 +16,15 @@ struct PluginHTTP: Sendable {
     let deadline: ContinuousClock.Instant
     /// The attempt's time limit, for timeout errors.
     let limit: Duration
+    /// The run's fencing token, sent as `X-Failover-Token: EPOCH.TERM` by `send` (a target
+    /// that checks it refuses a superseded leader's call); nil sends none.
+    var fencingToken: FencingToken? = nil
 
-    /// Performs one request, adding `Content-Type: application/json` when it has a body.
+    /// The header a target reads the fencing token from.
+    static let tokenHeader = "X-Failover-Token"
+
+    /// Performs one request, adding `Content-Type: application/json` when it has a body and
+    /// `X-Failover-Token` when there is a fencing token.
     /// Throws `CancellationError` when cancelled, `timedOut` when the attempt's time ran out,
     /// a retryable `failed` for network trouble (refused, reset, DNS) and a permanent one for
     /// a request curl cannot make (bad URL, TLS setup).
@@ -25,7 +32,8 @@ struct PluginHTTP: Sendable {
         _ method: HTTPRequest.Method, _ url: String, headers: [(name: String, value: String)], body: Data? = nil
     ) async throws -> HTTPResponse {
         let json = body == nil ? [] : [(name: "Content-Type", value: "application/json")]
-        return try await sendExact(method, url, headers: headers + json, body: body)
+        let token = fencingToken.map { [(name: Self.tokenHeader, value: $0.description)] } ?? []
+        return try await sendExact(method, url, headers: headers + json + token, body: body)
     }
 
     /// Performs one request with exactly `headers` (no `Content-Type` added: a signed request

@@ -17,6 +17,8 @@ import Logging
 /// - 401/403 (a wrong key) and 404/422 (no such zone, a record PowerDNS rejects) are
 ///   permanent; 429, 5xx and network trouble retryable. The key goes only into the
 ///   `X-API-Key` header and never into an error, a report or a log line.
+/// - Every API call carries the run's fencing token as `X-Failover-Token: EPOCH.TERM`, for a
+///   proxy in front of the API that refuses a superseded leader (docs/fencing.md).
 public struct PowerDNSAction: ActionPlugin {
     /// The TTL of a new rrset when the options name none.
     public static let defaultTTL = Duration.seconds(60)
@@ -42,7 +44,8 @@ public struct PowerDNSAction: ActionPlugin {
         }
         let http = PluginHTTP(
             engine: engine, service: "the PowerDNS API at \(Redaction.url(o.api))", secrets: spec.secrets,
-            deadline: ContinuousClock.now + request.timeout, limit: request.timeout)
+            deadline: ContinuousClock.now + request.timeout, limit: request.timeout,
+            fencingToken: request.context.token)
         let current = try await currentRRset(o, http)
         let ttl = o.ttl ?? current?.ttlDuration ?? Self.defaultTTL
         let record = "\(o.name) \(o.type.rawValue)"

@@ -4,7 +4,8 @@ import FailoverCore
 import Logging
 
 /// Writes a step's progress to the event log and the log: `step_started`,
-/// `step_attempt_failed` and `step_finished`, each with the group, site and epoch.
+/// `step_attempt_failed` and `step_finished`, each with the group, site and epoch, and the
+/// run's fencing token (`"token": "EPOCH.TERM"`) in its details.
 struct StepEvents: StepObserver {
     let controller: String
     let store: EventStore
@@ -54,6 +55,7 @@ struct StepEvents: StepObserver {
         if let error = details["error"]?.stringValue { details["error"] = .string(Redaction.scrub(error, secrets: secrets)) }
         details["message"] = .string(message)
         details["incident"] = .string(context.incident)
+        details["token"] = .string(context.token.description)
         details["step"] = .number(Double(step.index))
         details["step_kind"] = .string(step.kind.rawValue)
         details["action"] = .string(Redaction.scrub(step.summary, secrets: secrets))

@@ -19,6 +19,23 @@ import Testing
         #expect(report == ActionReport(changed: ["ran sh (exit 0)"]))
     }
 
+    @Test func stepsAndHooksGetTheFencingTokenAndTerm() async throws {
+        let dir = try Scratch()
+        let context = RunContext(
+            group: "web", incident: "web-7", kind: .failover, from: "east", to: "west", epoch: 7, term: 42)
+        let step = Fixture.step(
+            action: .plugin(.exec(command: Fixture.sh("echo $FAILOVER_TOKEN $FAILOVER_TERM > '\(dir.path("step"))'"))))
+        _ = try await ExecAction().perform(ActionRequest(context: context, step: step, timeout: .seconds(30)))
+        #expect(try dir.read("step") == "7.42 42")
+        let hook = Fixture.sh(
+            #"[ "$FAILOVER_TOKEN" = 7.42 ] && [ "$FAILOVER_TERM" = 42 ] && [ "$FAILOVER_STEP" = pre ]"#)
+        let allowed = try await ExecAction().runHook(command: hook, context: context, timeout: .seconds(10))
+        #expect(allowed.allowed, "\(allowed.detail)")
+        let environment = ExecAction.environment(context: context, step: "dns", site: "west", base: [:])
+        #expect(environment["FAILOVER_TOKEN"] == context.token.description)
+        #expect(FencingToken(environment["FAILOVER_TOKEN"] ?? "") == FencingToken(epoch: 7, term: 42))
+    }
+
     @Test func drillsSetFailoverDrillAndStdinIsEmpty() async throws {
         let dir = try Scratch()
         let request = Fixture.exec(
