@@ -18,9 +18,11 @@ import Logging
 /// - Exit 0 is success; any other exit is a retryable failure naming the command, the
 ///   status and the last line of stderr (200 characters at most, secrets scrubbed); a
 ///   command that cannot be started is a `cannotStart` error (not retryable).
-/// - At `request.timeout`, or when its task is cancelled, the whole process group gets
-///   SIGTERM, then SIGKILL after `killGrace`; the child is always reaped; the attempt
-///   throws `timedOut`.
+/// - At `request.timeout` the whole process group gets SIGTERM, then SIGKILL after
+///   `killGrace`; when its task is cancelled (the lease's deadline, a step-down, shutdown)
+///   SIGTERM, then SIGKILL after `cancelGrace` (250 ms), well inside the lease's margin, so
+///   a command that ignores SIGTERM still ends before another leader may act. The child is
+///   always reaped; a timed-out attempt throws `timedOut`.
 /// - stdout and stderr are drained continuously (only their last 4 KiB are kept), so a
 ///   chatty command never blocks. stdout lines `FAILOVER_REPORT lag_bytes=N`,
 ///   `lag_seconds=X`, `dns_ttl=30s` and `changed=sentence` fill the report.
@@ -30,17 +32,19 @@ public struct ExecAction: ActionPlugin {
 
     private let secrets: [String]
     private let killGrace: Duration
+    private let cancelGrace: Duration
     private let clock: any Clock<Duration>
     private let logger: Logger
 
     /// Creates the plugin. `secrets` are scrubbed from every error and report (typically
     /// the `${ENV}` values the config interpolated); `clock` times the attempt's timeout.
     public init(
-        secrets: [String] = [], killGrace: Duration = .seconds(2), clock: any Clock<Duration> = ContinuousClock(),
-        logger: Logger = Logger(label: "failoverctl.actions.exec")
+        secrets: [String] = [], killGrace: Duration = .seconds(2), cancelGrace: Duration = .milliseconds(250),
+        clock: any Clock<Duration> = ContinuousClock(), logger: Logger = Logger(label: "failoverctl.actions.exec")
     ) {
         self.secrets = secrets
         self.killGrace = killGrace
+        self.cancelGrace = min(cancelGrace, killGrace)
         self.clock = clock
         self.logger = logger
     }
@@ -82,7 +86,7 @@ public struct ExecAction: ActionPlugin {
         -> SubprocessExit
     {
         let child = try Subprocess.spawn(command, environment: environment, reportMarker: Self.reportMarker)
-        let grace = killGrace
+        let (grace, cancelled) = (killGrace, cancelGrace)
         return await withTaskGroup(of: Void.self) { group in
             group.addTask { [clock] in
                 // Thrown only when cancelled: the child ended first (or the caller left,
@@ -93,7 +97,7 @@ public struct ExecAction: ActionPlugin {
             let exit = await withTaskCancellationHandler {
                 await child.wait()
             } onCancel: {
-                child.stop(grace: grace)
+                child.stop(grace: cancelled)
             }
             group.cancelAll()
             return exit

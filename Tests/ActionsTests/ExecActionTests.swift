@@ -155,6 +155,26 @@ import Testing
         }
     }
 
+    /// A cancelled command (the lease's deadline) that ignores SIGTERM is killed after the
+    /// short cancel grace, not the timeout's 2 s: well inside the lease's 500 ms margin.
+    @Test func aCancelledGroupIgnoringSIGTERMIsKilledWithinTheCancelGrace() async throws {
+        let dir = try Scratch()
+        let script =
+            "trap '' TERM; echo $$ > '\(dir.path("leader"))'; sleep 60 & echo $! > '\(dir.path("child"))'; wait"
+        let task = Task { try await ExecAction().perform(Fixture.exec(Fixture.sh(script), timeout: .seconds(120))) }
+        while (try? dir.read("child")) == nil { try await Task.sleep(for: .milliseconds(5)) }
+        let cancelled = ContinuousClock.now
+        task.cancel()
+        _ = try? await task.value
+        let pids = try ["leader", "child"].map { try #require(pid_t(try dir.read($0))) }
+        while !pids.allSatisfy(Processes.isDead), ContinuousClock.now - cancelled < .seconds(3) {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        let gone = ContinuousClock.now - cancelled
+        #expect(pids.allSatisfy(Processes.isDead), "the group survived its cancellation")
+        #expect(gone < .milliseconds(450), "gone \(gone) after the cancellation (cancel grace 250 ms)")
+    }
+
     @Test func cancellationStopsTheCommandPromptly() async throws {
         let start = ContinuousClock.now
         let task = Task { try await ExecAction().perform(Fixture.exec(Fixture.sh("sleep 60"), timeout: .seconds(120))) }
