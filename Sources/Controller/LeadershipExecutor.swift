@@ -68,7 +68,7 @@ actor LeadershipExecutor {
             coordination: CoordinationStatus(
                 backend: config.coordination.backend, quorate: local, leader: local ? config.id : nil, members: members,
                 memberStates: members.map { MemberStatus(id: $0, alive: local, leader: local) }))
-        published.set(machine.statuses)
+        published.set(machine.statuses, leading: false)
         for (group, incident) in incidents where incident.result == .succeeded {
             metrics?.recordLastMeasures(of: incident)
             measured[group] = incident.id
@@ -153,7 +153,7 @@ actor LeadershipExecutor {
     func apply(_ input: (inout LeadershipMachine, ContinuousClock.Instant, Timestamp) -> [LeadershipMachine.Action]) {
         let actions = input(&machine, clock.now, wallClock.now())
         for action in actions { perform(action) }
-        published.set(machine.statuses)
+        published.set(machine.statuses, leading: machine.term != nil)
         recordMeasures()
     }
 
@@ -239,13 +239,16 @@ enum CommandError: Error, Sendable {
     case refused(String)
 }
 
-/// The groups' statuses as the executor last published them, read by the status board.
+/// What the executor last published for the status board: the groups' statuses and whether
+/// this controller's machine acts.
 final class PublishedGroups: Sendable {
-    private let statuses = Mutex<[GroupStatus]>([])
+    private let state = Mutex<(statuses: [GroupStatus], leading: Bool)>(([], false))
 
     /// The statuses.
-    var value: [GroupStatus] { statuses.withLock { $0 } }
+    var value: [GroupStatus] { state.withLock { $0.statuses } }
+    /// Whether the machine leads (acts) now.
+    var leading: Bool { state.withLock { $0.leading } }
 
     /// Replaces them.
-    func set(_ new: [GroupStatus]) { statuses.withLock { $0 = new } }
+    func set(_ statuses: [GroupStatus], leading: Bool) { state.withLock { $0 = (statuses, leading) } }
 }

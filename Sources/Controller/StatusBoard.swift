@@ -213,6 +213,22 @@ actor StatusBoard {
         }
     }
 
+    /// The coordination status as reported: the leader shown is the one that acts, so while
+    /// this controller holds the leader key but its machine does not act (its lease is not
+    /// certainly alive, or it is taking over), it does not show itself leading.
+    var actingCoordination: CoordinationStatus {
+        var status = coordination
+        guard status.leader == controllerID, !published.leading else { return status }
+        status.leader = nil
+        status.memberStates = status.memberStates.map { member in
+            var member = member
+            member.leader = false
+            return member
+        }
+        status.problem = status.problem ?? "this controller holds the leader key but does not act: its lease is not certainly alive"
+        return status
+    }
+
     /// A status report of this moment.
     func report() -> StatusReport {
         var statuses = order.compactMap { sites[$0].map(Self.status) }
@@ -223,7 +239,7 @@ actor StatusBoard {
         }
         var report = StatusReport(
             controller: controllerID, startedAt: startedAt, generatedAt: wallClock.now(), source: "api",
-            coordination: coordination, sites: statuses, groups: groupStatuses)
+            coordination: actingCoordination, sites: statuses, groups: groupStatuses)
         if alertsConfigured, let alerts = try? store.outboxStatus() { report.add(alerts: alerts) }
         return report
     }
