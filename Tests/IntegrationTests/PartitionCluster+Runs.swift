@@ -119,7 +119,7 @@ extension PartitionCluster {
         let to = from == "east" ? "west" : "east"
         let reply = drill(via: leader, to: to)
         guard reply?.status == 202 else {
-            throw Failure("drill via \(leader) not accepted: \(reply.map { "\($0.status) \($0.text)" } ?? "no answer")")
+            throw Failure("drill via \(leader) not accepted: \(reply.map { "\($0.status) \($0.text)" } ?? "no answer")\n\(logs())")
         }
         var began: Int64 = 0
         try wait("\(leader)'s drain START", timeout: 15) {
