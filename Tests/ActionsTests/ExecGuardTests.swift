@@ -1,4 +1,5 @@
 import FailoverCore
+import FailoverTesting
 import Foundation
 import Testing
 
@@ -29,7 +30,7 @@ import Testing
         let dir = try Scratch()
         let ready = try Rendezvous(in: dir.url.path)
         let child = try spawn("sleep 1000 & echo $$ $! > '\(ready.path)'; wait")
-        let (command, background) = try pids(try ready.line())
+        let (command, background) = try pids(try await ready.awaitLine())
         let guardian = try #require(ProcessTable.entry(child.pid))
         #expect(guardian.parent == getpid() && guardian.group == child.pid, "the guard is ours and leads its group")
         let entry = try #require(ProcessTable.entry(command))
@@ -45,7 +46,7 @@ import Testing
         let ready = try Rendezvous(in: dir.url.path)
         let script = "sleep 1000 & echo $$ $! > '\(ready.path)'; wait"
         let task = Task { try await ExecAction().perform(Fixture.exec(Fixture.sh(script), timeout: .seconds(120))) }
-        let (command, background) = try pids(try ready.line())
+        let (command, background) = try pids(try await ready.awaitLine())
         let group = try #require(ProcessTable.entry(command)?.group)
         #expect(ProcessTable.liveMembers(ofGroup: group).count == 3, "guard, sh and sleep")
         task.cancel()
@@ -61,7 +62,7 @@ import Testing
         let ready = try Rendezvous(in: dir.url.path)
         let child = try spawn(
             "trap 'echo trapped; exit 3' TERM; sleep 1000 & echo $$ $! > '\(ready.path)'; wait")
-        _ = try pids(try ready.line())
+        _ = try pids(try await ready.awaitLine())
         child.stop(grace: .seconds(1))
         let exit = await child.wait()
         // A SIGKILL (the guard's death, or the one after the grace) would read signaled(9).

@@ -6,18 +6,18 @@ import Foundation
 
 /// What /proc says about processes that are not the test's children (a command's guard,
 /// its command and their children): nothing can be waited on for those.
-enum ProcessTable {
+public enum ProcessTable {
     /// A process's state letter, parent and process group, from `/proc/PID/stat`.
-    struct Entry: Equatable {
-        var state: Character
-        var parent: pid_t
-        var group: pid_t
+    public struct Entry: Equatable, Sendable {
+        public var state: Character
+        public var parent: pid_t
+        public var group: pid_t
         /// Running, sleeping or stopped: anything but a zombie (`Z`) or dead (`X`).
-        var live: Bool { state != "Z" && state != "X" }
+        public var live: Bool { state != "Z" && state != "X" }
     }
 
     /// `pid`'s entry, or nil when it is gone.
-    static func entry(_ pid: pid_t) -> Entry? {
+    public static func entry(_ pid: pid_t) -> Entry? {
         var buffer = [UInt8](repeating: 0, count: 1024)
         let fd = open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
@@ -34,12 +34,12 @@ enum ProcessTable {
     }
 
     /// The live (non-zombie) processes whose process group is `group`: one pass over /proc.
-    static func liveMembers(ofGroup group: pid_t) -> [pid_t] {
+    public static func liveMembers(ofGroup group: pid_t) -> [pid_t] {
         allPIDs().filter { entry($0).map { $0.group == group && $0.live } ?? false }
     }
 
     /// The live processes whose parent is `pid`: one pass over /proc.
-    static func children(of pid: pid_t) -> [pid_t] {
+    public static func children(of pid: pid_t) -> [pid_t] {
         allPIDs().filter { ProcessTable.entry($0).map { $0.parent == pid && $0.live } ?? false }
     }
 
@@ -58,7 +58,7 @@ enum ProcessTable {
 
     /// How long until no live process is left in `group`, scanning /proc in a tight loop
     /// from now; nil when some still live after `bound`.
-    static func timeUntilEmpty(_ group: pid_t, bound: Duration = .seconds(3)) -> Duration? {
+    public static func timeUntilEmpty(_ group: pid_t, bound: Duration = .seconds(3)) -> Duration? {
         let start = ContinuousClock.now
         while ContinuousClock.now - start < bound {
             if liveMembers(ofGroup: group).isEmpty { return ContinuousClock.now - start }
@@ -69,13 +69,13 @@ enum ProcessTable {
 
 /// A named pipe a command writes one line to when it is ready (`echo ... > PATH`): the
 /// test awaits that line with poll() instead of polling a file.
-final class Rendezvous {
+public final class Rendezvous: @unchecked Sendable {
     /// Where the command writes.
-    let path: String
+    public let path: String
     private let fd: Int32
 
     /// A FIFO in `directory`, opened for reading without waiting for a writer.
-    init(in directory: String, name: String = "ready") throws {
+    public init(in directory: String, name: String = "ready") throws {
         path = directory + "/" + name
         guard mkfifo(path, 0o600) == 0 else { throw Failure("mkfifo \(path): \(String(cString: strerror(errno)))") }
         fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
@@ -87,8 +87,17 @@ final class Rendezvous {
         unlink(path)
     }
 
+    /// `line(within:)` for async tests: it waits on a thread of its own, so no concurrency
+    /// thread is blocked while the command (started by another task) writes.
+    public func awaitLine(within bound: Duration = .seconds(10)) async throws -> String {
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<String, any Error>) in
+            let thread = Thread { [self] in c.resume(with: Result { try self.line(within: bound) }) }
+            thread.start()
+        }
+    }
+
     /// The first line written, waiting at most `bound` for it.
-    func line(within bound: Duration = .seconds(10)) throws -> String {
+    public func line(within bound: Duration = .seconds(10)) throws -> String {
         let deadline = ContinuousClock.now + bound
         var text: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 256)
@@ -103,9 +112,9 @@ final class Rendezvous {
         return String(decoding: text, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
-        init(_ description: String) { self.description = description }
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+        public init(_ description: String) { self.description = description }
     }
 }
 
