@@ -26,19 +26,6 @@ import Testing
     }
 }
 
-/// A deterministic generator (SplitMix64), so a failing seed replays.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Three controllers and an etcd model, stepped through one random schedule.
 struct LeadershipWorld {
     struct Node {
@@ -61,7 +48,7 @@ struct LeadershipWorld {
     let config = GroupConfig(
         name: "web", primary: "east", standbys: [Standby(site: "west", priority: 1)],
         plan: [PlanStep(kind: .drain), PlanStep(kind: .promote)])
-    var random: SeededGenerator
+    var random: SplitMix64
     var elapsed = Duration.zero
     var nodes: [Node] = []
     // The etcd model.
@@ -79,7 +66,7 @@ struct LeadershipWorld {
     var terms: Set<Int64> = []
 
     init(seed: UInt64) {
-        random = SeededGenerator(seed: seed)
+        random = SplitMix64(state: seed)
         nodes = ["c1", "c2", "c3"].map { Node(id: $0, machine: Self.machine($0, config, stored: nil)) }
     }
 
@@ -92,7 +79,7 @@ struct LeadershipWorld {
 
     var now: ContinuousClock.Instant { base + elapsed }
     var wall: Timestamp { Timestamp(milliseconds: 1_767_225_600_000).advanced(by: elapsed) }
-    func chance(_ p: Double, _ r: inout SeededGenerator) -> Bool { Double.random(in: 0..<1, using: &r) < p }
+    func chance(_ p: Double, _ r: inout SplitMix64) -> Bool { Double.random(in: 0..<1, using: &r) < p }
 
     mutating func run(steps: Int) {
         for _ in 0..<steps {
