@@ -9,6 +9,7 @@ help:
 	@echo "make demo    install missing Debian packages, build, run the three-site lab demo"
 	@echo "make test    install missing Debian packages, build and run all tests (log: .build/test.log)"
 	@echo "make bench   install benchmark tools, run every scripts/bench-*.sh"
+	@echo "make chaos   50 seeded fault schedules on 3 controllers and etcd in netns, then the partition acceptance (root)"
 	@echo "make test-deps  check install-deps' package check 1,000 times a package (0 false missing)"
 	@echo "make format  swift format Sources and Tests in place (.swift-format)"
 	@echo "make clean   remove .build"
@@ -36,6 +37,14 @@ bench:
 		echo "== $$script"; SWIFT="$(SWIFT)" bash "$$script"; \
 	done; \
 	[ $$found = 1 ] || echo "no scripts/bench-*.sh to run"
+
+# 50 long chaos schedules (CHAOS_SCHEDULES, from seed CHAOS_SEED) and the partition
+# acceptance (PARTITION_RUNS=20): kill -9 and SIGSTOP of the leader, follower and etcd member
+# kills, a controller cut from etcd, primary failures; prints the counts (see scripts/chaos.sh).
+.PHONY: chaos
+chaos:
+	SWIFT="$(SWIFT)" scripts/install-deps.sh
+	SWIFT="$(SWIFT)" scripts/chaos.sh
 
 # The package check of scripts/install-deps.sh, 1,000 times for each package it knows.
 test-deps:
