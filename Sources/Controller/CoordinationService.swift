@@ -3,11 +3,14 @@ import EventLog
 import FailoverCore
 import Logging
 import ServiceLifecycle
+import Synchronization
 
-/// Keeps this controller's membership and leadership up to date, in two loops that never
-/// wait for each other: every `poll` one round of the coordinator's upkeep (join, view,
-/// campaign), whose view goes to the status board (verdicts) and the leadership executor;
-/// and every `keepAlive` a renewal of the lease, so a slow view read never delays it.
+/// Keeps this controller's membership and leadership up to date, in loops that never wait
+/// for each other: coordination rounds (join, view, campaign), whose view goes to the status
+/// board (verdicts) and the leadership executor; a watch of what views read, so a round runs
+/// as soon as something changed (a vote, the leader key, a member's lease, a group state) and
+/// otherwise every `idle`; every `poll` while the watch is down; and every `keepAlive` a
+/// renewal of the lease, so a slow view read never delays it.
 struct CoordinationService<C: Clock>: Service, CustomStringConvertible where C.Duration == Duration {
     let coordinator: any Coordinator
     let board: StatusBoard
@@ -16,6 +19,12 @@ struct CoordinationService<C: Clock>: Service, CustomStringConvertible where C.D
     let keepAlive: Duration
     let clock: C
     let logger: Logger
+    /// A round at least this often while the watch works (lease ages, a missed change).
+    var idle: Duration = .seconds(1)
+    /// Kicked by the watch on every change.
+    let changed = Wakeup()
+    /// Whether the watch is established now.
+    let watching = WatchState()
 
     var description: String { "CoordinationService" }
 
@@ -24,6 +33,7 @@ struct CoordinationService<C: Clock>: Service, CustomStringConvertible where C.D
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await views() }
                 group.addTask { await renewals() }
+                group.addTask { await watches() }
             }
         }
     }
@@ -40,7 +50,40 @@ struct CoordinationService<C: Clock>: Service, CustomStringConvertible where C.D
                 if let now = view.problem { logger.warning("coordination: \(now)") } else { logger.notice("coordination: quorate again") }
                 problem = view.problem
             }
+            if watching.established {
+                // A short pause makes a burst of changes (every controller's vote) one round.
+                do { try await clock.sleep(for: min(poll, .milliseconds(20))) } catch { return }
+                await changed.wait(upTo: idle)
+            } else {
+                do { try await clock.sleep(for: poll) } catch { return }
+            }
+        }
+    }
+
+    /// Keeps a watch open; while it is down the rounds come every `poll`.
+    private func watches() async {
+        var failing = false
+        while !Task.isCancelled {
+            let kick: @Sendable () -> Void = { [changed, watching] in
+                watching.established = true
+                changed.kick()
+            }
+            guard let ended = await coordinator.watchChanges(kick) else { return }
+            let wasWatching = watching.established
+            watching.established = false
+            changed.kick()
+            if !wasWatching && !failing { logger.warning("coordination: cannot watch etcd, reading every \(poll.text) instead: \(ended)") }
+            failing = !wasWatching
             do { try await clock.sleep(for: poll) } catch { return }
+        }
+    }
+
+    /// Whether the watch is established (read by the rounds, set by the watch).
+    final class WatchState: Sendable {
+        private let flag = Mutex(false)
+        var established: Bool {
+            get { flag.withLock { $0 } }
+            set { flag.withLock { $0 = newValue } }
         }
     }
 

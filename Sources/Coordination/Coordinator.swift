@@ -28,6 +28,10 @@ public protocol Coordinator: Sendable {
     /// Renews the lease once (nil: this backend has no lease). Never throws; bounded by
     /// the backend's timeout. Runs on its own schedule, never behind a view read.
     func keepAlive() async -> LeaseRenewal?
+    /// Watches what views read (members, votes, leader, group states, incidents) and calls
+    /// `changed` when the watch starts and on every change, until the watch ends; returns why
+    /// it ended, or nil at once when this backend has nothing to watch. Never throws.
+    func watchChanges(_ changed: @escaping @Sendable () -> Void) async -> String?
     /// The shared group state, when the backend holds it (nil: the local event log does).
     var ledger: (any GroupLedger)? { get }
 }
@@ -37,6 +41,8 @@ extension Coordinator {
     public var ledger: (any GroupLedger)? { nil }
     /// No lease by default.
     public func keepAlive() async -> LeaseRenewal? { nil }
+    /// Nothing to watch by default.
+    public func watchChanges(_ changed: @escaping @Sendable () -> Void) async -> String? { nil }
 }
 
 /// What one keepalive of the lease gave.

@@ -71,6 +71,35 @@ public final class EtcdClient: Sendable {
         throw .unreachable(reasons.joined(separator: "; "))
     }
 
+    // MARK: - Watch
+
+    /// Watches the keys from `key` up to `end` (exclusive) on one member, from the
+    /// preferred one on: `changed` is called when the watch is created and for every batch
+    /// of changes (puts, deletions, lease expiries). Returns why the stream ended: after
+    /// `duration`, or when the member went away or cancelled it; throws only when cancelled.
+    func watch(from key: String, to end: String, for duration: Duration, changed: @escaping @Sendable () -> Void)
+        async throws(CoordinationError) -> String
+    {
+        let index = preferred.withLock { $0 }
+        let endpoint = endpoints[index]
+        let body = JSONValue.object(["create_request": .object(["key": Self.b64(key), "range_end": Self.b64(end)])])
+        let lines = WatchLines(changed: changed)
+        var request = HTTPRequest(
+            url: endpoint + "/v3/watch", method: .post, headers: [("Content-Type", "application/json")],
+            body: Data(body.jsonText.utf8), timeout: duration, connectTimeout: timeout, caFile: caFile,
+            bodyLimit: 4 << 20, freshConnection: true)
+        request.clientCertificate = clientCertificate
+        request.onData = { lines.take($0) }
+        let response = await engine.perform(request)
+        if let error = response.error {
+            if error.isCancelled { throw .unreachable("cancelled") }
+            // Not answering: the next watch goes to the next member.
+            if !lines.created { preferred.withLock { $0 = (index + 1) % endpoints.count } }
+            return "\(endpoint): \(error)"
+        }
+        return "\(endpoint) ended the watch (HTTP \(response.status))"
+    }
+
     // MARK: - Leases
 
     /// Grants a lease of `ttl` seconds; returns its id.
@@ -280,5 +309,34 @@ struct TxnReply: Decodable {
     func range(_ index: Int) -> [KeyValue] {
         let ranges = (responses ?? []).compactMap(\.rangeReply)
         return index < ranges.count ? ranges[index].pairs : []
+    }
+}
+
+/// Splits a watch's stream into its newline-separated messages and says which ones matter.
+final class WatchLines: Sendable {
+    private let state = Mutex<(pending: Data, created: Bool)>((Data(), false))
+    private let changed: @Sendable () -> Void
+
+    init(changed: @escaping @Sendable () -> Void) { self.changed = changed }
+
+    /// Whether the watch was created (the member accepted it).
+    var created: Bool { state.withLock { $0.created } }
+
+    /// Takes a chunk of the stream; calls `changed` once for the chunk when any complete
+    /// message in it creates the watch or carries events.
+    func take(_ chunk: Data) {
+        let notify = state.withLock { s -> Bool in
+            s.pending.append(chunk)
+            var notify = false
+            while let newline = s.pending.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = s.pending[s.pending.startIndex..<newline]
+                s.pending.removeSubrange(s.pending.startIndex...newline)
+                let text = String(decoding: line, as: UTF8.self)
+                if text.contains("\"created\":true") { s.created = true; notify = true }
+                if text.contains("\"events\"") { notify = true }
+            }
+            return notify
+        }
+        if notify { changed() }
     }
 }

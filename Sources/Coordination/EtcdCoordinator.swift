@@ -49,11 +49,11 @@ public actor EtcdCoordinator: Coordinator, GroupLedger {
 
     // MARK: Keys
 
-    var prefix: String { config.prefix }
+    nonisolated var prefix: String { config.prefix }
     var leaderKey: String { "\(prefix)/leader" }
     var membersPrefix: String { "\(prefix)/members/" }
-    var votesPrefix: String { "\(prefix)/votes/" }
-    var groupsPrefix: String { "\(prefix)/groups/" }
+    nonisolated var votesPrefix: String { "\(prefix)/votes/" }
+    nonisolated var groupsPrefix: String { "\(prefix)/groups/" }
     var incidentsPrefix: String { "\(prefix)/incidents/" }
     var eventsPrefix: String { "\(prefix)/events/" }
     func voteKey(_ site: String) -> String { "\(votesPrefix)\(site)/\(me)" }
@@ -211,6 +211,18 @@ public actor EtcdCoordinator: Coordinator, GroupLedger {
             return .renewed(validUntil: leaseValidUntil!)
         } catch {
             return .failed("etcd: \(error)")
+        }
+    }
+
+    /// Watches the keys a view reads: from `P/groups/` to the end of `P/votes/` (groups,
+    /// incidents, the leader key, members and votes; not the event exchange), for at most
+    /// ten minutes at a time. `nonisolated`: a watch runs beside every other call.
+    public nonisolated func watchChanges(_ changed: @escaping @Sendable () -> Void) async -> String? {
+        do {
+            return try await client.watch(
+                from: groupsPrefix, to: EtcdClient.rangeEnd(votesPrefix), for: .seconds(600), changed: changed)
+        } catch {
+            return "\(error)"
         }
     }
 

@@ -44,6 +44,9 @@ final class CurlWorker: @unchecked Sendable {
             }
             var active: Int32 = 0
             curl_multi_perform(multi, &active)
+            for transfer in running.values {
+                if let sink = transfer.job.request.onData { transfer.handle.drainBody(into: sink) }
+            }
             collectFinished()
             var ready: Int32 = 0
             // libcurl shortens the wait to its next internal timeout on its own.
@@ -80,6 +83,7 @@ final class CurlWorker: @unchecked Sendable {
         var result: Int32 = 0
         while fo_multi_next_done(multi, &easy, &result) == 1 {
             guard let raw = easy, let transfer = running[raw] else { continue }
+            if let sink = transfer.job.request.onData { transfer.handle.drainBody(into: sink) }
             finish(raw, with: transfer.handle.response(result: result))
         }
     }

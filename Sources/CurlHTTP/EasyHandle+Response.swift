@@ -4,6 +4,15 @@ import Foundation
 
 extension EasyHandle {
     /// Reads what the finished transfer produced; `result` is its CURLcode.
+    /// Hands what the body buffer holds to `sink` and empties it (a streamed response).
+    func drainBody(into sink: @Sendable (Data) -> Void) {
+        let buffer = bodyPointer.pointee
+        guard buffer.length > 0, let data = buffer.data else { return }
+        sink(Data(bytes: data, count: buffer.length))
+        bodyPointer.pointee.length = 0
+        bodyPointer.pointee.total = 0
+    }
+
     func response(result: Int32) -> HTTPResponse {
         var response = HTTPResponse(timings: timings())
         response.status = Int(longInfo(CURLINFO_RESPONSE_CODE))

@@ -45,6 +45,10 @@ public struct HTTPRequest: Sendable {
     public var useEnvironmentProxy: Bool = false
     /// A client certificate and its key (PEM files) for servers that authenticate clients by TLS.
     public var clientCertificate: (certFile: String, keyFile: String)?
+    /// A streamed response (an etcd watch): the body is handed here as it arrives, in
+    /// order, on the engine's thread (keep it short), instead of being kept for the
+    /// response; `bodyLimit` then bounds what is buffered between two hand-overs.
+    public var onData: (@Sendable (Data) -> Void)?
 
     /// Creates a request; see the properties for the defaults' meaning.
     public init(

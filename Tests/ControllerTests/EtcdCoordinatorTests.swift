@@ -106,6 +106,31 @@ final class EtcdCoordinatorTests: XCTestCase {
         for x in [a, b] { await x.leave() }
     }
 
+    /// A watch tells a controller of another's vote at once: called when the watch is
+    /// created, then for the vote; a cancelled watch ends.
+    func testAWatchSeesAnotherControllersVote() async throws {
+        let cluster = try cluster()
+        let prefix = Self.prefix()
+        let a = EtcdCoordinator(id: "a", config: config(cluster, prefix: prefix))
+        let b = EtcdCoordinator(id: "b", config: config(cluster, prefix: prefix))
+        for x in [a, b] { _ = await x.refresh() }
+        let (calls, sink) = AsyncStream.makeStream(of: Void.self)
+        let watch = Task { await a.watchChanges { sink.yield() } }
+        var events = calls.makeAsyncIterator()
+        _ = await events.next()  // created
+        let sent = ContinuousClock.now
+        try await b.publish([Vote(controller: "b", site: "east", verdict: .down, since: Timestamp(milliseconds: 1))])
+        _ = await events.next()
+        let seen = ContinuousClock.now - sent
+        XCTAssertLessThan(seen, .seconds(1), "the vote reached the watch after \(seen)")
+        let view = await a.refresh()
+        XCTAssertEqual(view.verdict(for: "east").votes["b"], .down)
+        watch.cancel()
+        let ended = await watch.value
+        XCTAssertNotNil(ended, "a cancelled watch returns why it ended")
+        for x in [a, b] { await x.leave() }
+    }
+
     /// Runs `etcdctl` (API v3) against the cluster.
     static func etcdctl(_ cluster: EtcdCluster, _ args: [String]) throws {
         let p = Process()
