@@ -112,7 +112,7 @@ extension PartitionCluster {
 
     /// Asks `leader` for a drill to the other site and waits for its drain START; returns
     /// the START's time and the target.
-    private func startDrill(via leader: String) throws -> (began: Int64, to: String) {
+    func startDrill(via leader: String) throws -> (began: Int64, to: String) {
         guard let g = group(leader), let from = g["primary"] as? String, let epoch = g["epoch"] as? Int else {
             throw Failure("no group web from \(leader)")
         }

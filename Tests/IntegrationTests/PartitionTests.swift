@@ -37,6 +37,30 @@ final class PartitionTests: XCTestCase {
         try scenario(.majorityOnly)
     }
 
+    /// kill -9 of the leader 1 s into an 8 s exec step: the step's whole process group is
+    /// gone within 100 ms of the controller's death, and its successor's re-run never
+    /// overlaps it. `KILL_RUNS` runs (default 2; 10 for the acceptance run).
+    func testKill9OfTheLeaderDuringAnExecStepLeavesNoChildAndNoOverlap() throws {
+        let q = try cluster()
+        let runs = Int(ProcessInfo.processInfo.environment["KILL_RUNS"] ?? "") ?? 2
+        var figures: [KillRunFigures] = []
+        for run in 1...runs {
+            do {
+                let f = try q.killRun(number: run)
+                print(f.line)
+                figures.append(f)
+                XCTAssertLessThanOrEqual(f.childGoneMs ?? .infinity, 100, f.line)
+                XCTAssertEqual(f.overlapMs, 0, f.line)
+            } catch {
+                XCTFail("kill run \(run): \(error)")
+            }
+        }
+        let worst = figures.compactMap(\.childGoneMs).max() ?? .infinity
+        print(
+            "kill -9 of the leader: \(figures.count) runs, worst \(String(format: "%.1f", worst)) ms until its step's group was gone, "
+                + "\(figures.filter { $0.overlapMs > 0 }.count) overlaps")
+    }
+
     private func scenario(_ scenario: PartitionScenario) throws {
         let q = try cluster()
         var figures: [PartitionRunFigures] = [], failed = 0
