@@ -218,7 +218,8 @@ actor StatusBoard {
     /// certainly alive, or it is taking over), it does not show itself leading.
     var actingCoordination: CoordinationStatus {
         var status = coordination
-        guard status.leader == controllerID, !published.leading else { return status }
+        // `local` always leads: nothing to say (and a board alone, as in tests, has no executor).
+        guard status.backend != "local", status.leader == controllerID, !published.leading else { return status }
         status.leader = nil
         status.memberStates = status.memberStates.map { member in
             var member = member
