@@ -47,8 +47,13 @@ extension ChaosRunner {
         let now = NetnsLab.nowMs()
         let overlaps = ChaosInvariants.overlaps(cluster.intervals(), now: now)
         violations += overlaps
-        let plans = ChaosInvariants.plans(cluster.planStarts(), ends: cluster.stepEnds(), incidents: incidents)
+        let starts = cluster.planStarts()
+        let plans = ChaosInvariants.plans(starts, ends: cluster.stepEnds(), incidents: incidents)
         violations += plans.violations
+        let logged = cluster.stepLines().filter { $0.event == "START" }.count
+        if logged != starts.count {
+            violations.append("the action log has \(logged) STARTs, the plan log \(starts.count)")
+        }
         let losses = primaryLosses()
         violations += ChaosInvariants.failovers(losses, incidents)
         return ChaosOutcome(

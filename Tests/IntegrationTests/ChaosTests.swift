@@ -67,7 +67,8 @@ final class ChaosTests: XCTestCase {
             throw error
         }
         print(runner.records.map(\.line).joined(separator: "\n"))
-        print(outcome.violations.map { "  VIOLATION: \($0)" }.joined(separator: "\n"))
+        for rerun in outcome.sameTermReruns { print("  same-term re-run: \(rerun)") }
+        for violation in outcome.violations { print("  VIOLATION: \(violation)") }
         if !outcome.violations.isEmpty || Self.environment["CHAOS_KEEP"] == "1" {
             print("evidence: \(cluster.saveEvidence(seed: schedule.seed, notes: outcome.violations))")
         }
