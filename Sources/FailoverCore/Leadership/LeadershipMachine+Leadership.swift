@@ -161,7 +161,8 @@ extension LeadershipMachine {
             // A view sent before our last answer can show an older revision: not news.
             if let answered = slot.answeredAt, sentAt < answered { continue }
             let entry = entries[group.name]
-            guard entry?.revision != slot.revision else { continue }
+            // Absent (never written) is revision 0, as this machine counts it.
+            guard (entry?.revision ?? 0) != slot.revision else { continue }
             if let entry, entry.state.epoch >= slot.fsm.state.epoch, entry.revision > slot.revision {
                 actions += take(entry, group: group, leading: true, now: now)
                 slots[group.name]?.queue.insert(.restart(reason: "after re-reading the shared state"), at: 0)
