@@ -40,19 +40,7 @@ public final class NetnsTCPListener: @unchecked Sendable {
         try lock.withLock {
             guard loop == nil else { return }
             let fd = try lab.socket(in: node)
-            var one: Int32 = 1
-            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-            var addr = LoopbackSocket.address(host: address, port: port)
-            let bound = withUnsafePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-            guard bound == 0, Glibc.listen(fd, 128) == 0 else {
-                let reason = String(cString: strerror(errno))
-                _ = Glibc.close(fd)
-                throw HarnessError(.system, "cannot listen on \(address):\(port) in \(node): \(reason)")
-            }
+            try LoopbackSocket.bindAndListen(fd, host: address, port: port, where: " in \(node)")
             loop = AcceptLoop(fd: fd, holdConnections: false, name: "netns-listener-\(node)")
         }
     }

@@ -24,9 +24,14 @@ public enum LoopbackHTTP {
         guard connected == 0 else { return nil }
         let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n\r\n".utf8)
         guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count else { return nil }
+        return readReply(fd, until: ContinuousClock.now + timeout)
+    }
+
+    /// Reads an HTTP/1.1 reply on `fd` until the server closes (`Connection: close`) or
+    /// `deadline`; its status and body, or nil for an error or no reply.
+    static func readReply(_ fd: Int32, until deadline: ContinuousClock.Instant) -> (status: Int, body: Data)? {
         var response = Data()
         var buffer = [UInt8](repeating: 0, count: 16_384)
-        let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n > 0 { response.append(contentsOf: buffer[0..<n]) } else if n == 0 { break } else { return nil }

@@ -45,7 +45,7 @@ extension NetnsLab {
         else {
             return nil
         }
-        return Self.readReply(fd, until: ContinuousClock.now + timeout)
+        return LoopbackHTTP.readReply(fd, until: ContinuousClock.now + timeout).map { HTTPReply(status: $0.status, body: $0.body) }
     }
 
     /// `GET path` decoded as JSON, or nil when not answered with 200 and JSON.
@@ -54,19 +54,6 @@ extension NetnsLab {
         return try? JSONSerialization.jsonObject(with: reply.body)
     }
 
-    private static func readReply(_ fd: Int32, until deadline: ContinuousClock.Instant) -> HTTPReply? {
-        var response = Data()
-        var buffer = [UInt8](repeating: 0, count: 16_384)
-        while ContinuousClock.now < deadline {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n > 0 { response.append(contentsOf: buffer[0..<n]) } else if n == 0 { break } else { return nil }
-        }
-        guard let split = response.range(of: Data("\r\n\r\n".utf8)) else { return nil }
-        let head = String(decoding: response[..<split.lowerBound], as: UTF8.self)
-        let parts = head.split(separator: " ", maxSplits: 2)
-        guard parts.count >= 2, let status = Int(parts[1]) else { return nil }
-        return HTTPReply(status: status, body: Data(response[split.upperBound...]))
-    }
 
     /// A TCP socket (close-on-exec) of `node`'s network namespace. A socket keeps the
     /// namespace it was made in, so a fresh thread enters the namespace (`setns`: the

@@ -155,9 +155,21 @@ enum LoopbackSocket {
     static func listen(port: Int) throws -> (fd: Int32, port: Int) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw HarnessError(.system, "socket: \(String(cString: strerror(errno)))") }
+        try bindAndListen(fd, host: "127.0.0.1", port: port, where: "")
+        var addr = address(host: "127.0.0.1", port: port)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return (fd, Int(UInt16(bigEndian: addr.sin_port)))
+    }
+
+    /// Binds `fd` to `host:port` (address reuse on) and listens; closes `fd` and throws
+    /// when it cannot (`where`: how the message places it, e.g. ` in east`).
+    static func bindAndListen(_ fd: Int32, host: String, port: Int, where place: String) throws {
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var addr = address(host: "127.0.0.1", port: port)
+        var addr = address(host: host, port: port)
         let bound = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
@@ -166,13 +178,8 @@ enum LoopbackSocket {
         guard bound == 0, Glibc.listen(fd, 128) == 0 else {
             let reason = String(cString: strerror(errno))
             _ = Glibc.close(fd)
-            throw HarnessError(.system, "cannot listen on 127.0.0.1:\(port): \(reason)")
+            throw HarnessError(.system, "cannot listen on \(host):\(port)\(place): \(reason)")
         }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        return (fd, Int(UInt16(bigEndian: addr.sin_port)))
     }
 
     static func address(host: String, port: Int) -> sockaddr_in {

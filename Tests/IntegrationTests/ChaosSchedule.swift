@@ -169,23 +169,27 @@ struct ChaosSchedule {
 /// One START line of the chaos plan log:
 /// `MS START STEP SITE EPOCH TOKEN CONTROLLER PID FROM TO INCIDENT`.
 struct ChaosPlanStart: Equatable {
-    var ms: Int64
-    var step: String
-    var site: String
-    var epoch: Int
-    var token: String
-    var controller: String
-    var pid: Int32
+    /// The fields every action-log line has.
+    var line: StepLine
     var from: String
     var to: String
     var incident: String
 
+    var ms: Int64 { line.ms }
+    var step: String { line.step }
+    var site: String { line.site }
+    var epoch: Int { line.epoch }
+    var token: String { line.token }
+    var controller: String { line.controller }
+    var pid: Int32 { line.pid }
+
     init?(_ text: Substring) {
-        let f = text.split(separator: " ").map(String.init)
-        guard f.count == 11, f[1] == "START", let ms = Int64(f[0]), let epoch = Int(f[4]), let pid = Int32(f[7])
-        else { return nil }
-        (self.ms, step, site, self.epoch, token, controller, self.pid) = (ms, f[2], f[3], epoch, f[5], f[6], pid)
-        (from, to, incident) = (f[8], f[9], f[10])
+        let f = text.split(separator: " ")
+        guard f.count == 11, f[1] == "START", let line = StepLine(Substring(f[0..<8].joined(separator: " "))) else {
+            return nil
+        }
+        self.line = line
+        (from, to, incident) = (String(f[8]), String(f[9]), String(f[10]))
     }
 
     static func parse(file: String) -> [ChaosPlanStart] {
