@@ -68,14 +68,8 @@ final class ChaosCluster: @unchecked Sendable {
     }
 
     deinit {
-        watcher.stop()
-        for c in controllers.values {
-            kill(c.pid, SIGCONT)
-            c.stop(signal: SIGKILL)
-        }
-        etcd.stop()
         for listener in listeners.values { listener.stop() }
-        lab.teardown()
+        PartitionCluster.tearDown(watcher: watcher, controllers: controllers, etcd: etcd, lab: lab)
     }
 
     subscript(id: String) -> ControllerProcess { controllers[id]! }

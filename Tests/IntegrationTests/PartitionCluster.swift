@@ -47,6 +47,14 @@ final class PartitionCluster {
     }
 
     deinit {
+        Self.tearDown(watcher: watcher, controllers: controllers, etcd: etcd, lab: lab)
+    }
+
+    /// Stops the step watcher, every controller (a stopped one is continued first, so it
+    /// dies now), etcd, then the lab's namespaces.
+    static func tearDown(
+        watcher: StepProcessWatcher, controllers: [String: ControllerProcess], etcd: NetnsEtcdCluster, lab: NetnsLab
+    ) {
         watcher.stop()
         for c in controllers.values {
             kill(c.pid, SIGCONT)

@@ -109,7 +109,7 @@ extension LeadershipMachine {
         case .notLeader:
             return actions + stepDown(why: error.description, wall: wall)
         case .stale(let entry):
-            actions += take(entry, group: group, leading: term != nil, now: now)
+            actions += take(entry, group: group, leading: term != nil)
             if !flight.input.isCommand { slots[name]?.queue.insert(flight.input, at: 0) }
             if term != nil { slots[name]?.queue.insert(.restart(reason: "after re-reading the shared state"), at: 0) }
         case .failed:

@@ -21,7 +21,7 @@ extension LeadershipMachine {
         case .leading(let term) where !leads || viewTerm != term:
             actions += stepDown(why: view.isLeader ? "its leadership term changed" : Self.whyNot(view), wall: wall)
             if leads, let viewTerm { actions += takeOver(term: viewTerm, view: view, sentAt: sentAt, now: now, wall: wall) }
-            else { actions += follow(view, sentAt: sentAt, now: now) }
+            else { actions += follow(view) }
         case .leading:
             // leading ➜ leading: a ledger state newer than ours, or gone back (a restore)
             actions += checkLedger(view, sentAt: sentAt, now: now, wall: wall)
@@ -29,7 +29,7 @@ extension LeadershipMachine {
         case .follower where leads:
             actions += takeOver(term: viewTerm!, view: view, sentAt: sentAt, now: now, wall: wall)
         case .follower:
-            actions += follow(view, sentAt: sentAt, now: now)
+            actions += follow(view)
         }
         actions += takeIncidents(view.incidents)
         return actions + wake(now: now)
@@ -108,7 +108,7 @@ extension LeadershipMachine {
                     slots[group.name]?.queue.insert(.rewrite, at: 0)
                     actions.append(.log(.critical, "group \(group.name): the shared state holds epoch \(entry.state.epoch), older than epoch \(held) of this controller's event log: etcd restored from a backup? Writing ours again", group: group.name))
                 } else {
-                    actions += take(entries[group.name], group: group, leading: true, now: now)
+                    actions += take(entries[group.name], group: group, leading: true)
                 }
             }
             let reason = settings.shared ? "after taking over as the leader" : "after a controller restart"
@@ -143,9 +143,9 @@ extension LeadershipMachine {
     }
 
     // follower ➜ follower: mirror the ledger's states for the read model
-    mutating func follow(_ view: CoordinationView, sentAt: ContinuousClock.Instant, now: ContinuousClock.Instant) -> [Action] {
+    mutating func follow(_ view: CoordinationView) -> [Action] {
         guard let entries = view.groups else { return [] }
-        return settings.groups.flatMap { take(entries[$0.name], group: $0, leading: false, now: now) }
+        return settings.groups.flatMap { take(entries[$0.name], group: $0, leading: false) }
     }
 
     /// While leading, a view whose ledger state differs from ours with no commit in flight:
@@ -164,7 +164,7 @@ extension LeadershipMachine {
             // Absent (never written) is revision 0, as this machine counts it.
             guard (entry?.revision ?? 0) != slot.revision else { continue }
             if let entry, entry.state.epoch >= slot.fsm.state.epoch, entry.revision > slot.revision {
-                actions += take(entry, group: group, leading: true, now: now)
+                actions += take(entry, group: group, leading: true)
                 slots[group.name]?.queue.insert(.restart(reason: "after re-reading the shared state"), at: 0)
             } else {
                 // Gone back: our state is the newest; write it over the ledger's.
@@ -183,7 +183,7 @@ extension LeadershipMachine {
 
     /// Takes `entry` as the state of `group` (nil: the ledger lacks it, so the local state
     /// stays and the first change writes it). A follower never takes a lower epoch either.
-    mutating func take(_ entry: LedgerEntry?, group: GroupConfig, leading: Bool, now: ContinuousClock.Instant) -> [Action] {
+    mutating func take(_ entry: LedgerEntry?, group: GroupConfig, leading: Bool) -> [Action] {
         guard var slot = slots[group.name] else { return [] }
         guard let entry else {
             slot.revision = 0
