@@ -59,7 +59,7 @@ final class ChaosCluster: @unchecked Sendable {
         for id in Self.ids {
             let c = try ControllerProcess(
                 sites: Self.siteFiles(lab: lab, script: script), id: id, extra: Self.group, apiToken: token,
-                coordination: Self.coordination(etcd.endpoints, prefix: keyPrefix))
+                coordination: PartitionCluster.coordination(etcd.endpoints, prefix: keyPrefix))
             c.netns = lab[id].namespace
             controllers[id] = c
         }
@@ -73,20 +73,6 @@ final class ChaosCluster: @unchecked Sendable {
     }
 
     subscript(id: String) -> ControllerProcess { controllers[id]! }
-
-    private static func coordination(_ endpoints: [String], prefix: String) -> String {
-        """
-        coordination:
-          backend: etcd
-          members: [c1, c2, c3]
-          etcd:
-            endpoints: [\(endpoints.joined(separator: ", "))]
-            prefix: \(prefix)
-            lease_ttl: \(leaseTTLms / 1000)s
-            timeout: 500ms
-            poll: 100ms
-        """
-    }
 
     private static let group = """
         groups:

@@ -66,7 +66,8 @@ final class PartitionCluster {
 
     subscript(id: String) -> ControllerProcess { controllers[id]! }
 
-    private static func coordination(_ endpoints: [String], prefix: String) -> String {
+    /// The coordination block every lab controller runs with (lease 3 s, timeout 500 ms, poll 100 ms).
+    static func coordination(_ endpoints: [String], prefix: String) -> String {
         """
         coordination:
           backend: etcd
